@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core.api.views import ApiRootView, api_not_found
+
+api_v1 = [
+    path("", ApiRootView.as_view(), name="api-root"),
+    path("", include("accounts.api.urls")),
+    path("", include("org.api.urls")),
+    path("", include("catalog.api.urls")),
+    path("", include("cases.api.urls")),
+    path("", include("audit.api.urls")),
+    path("", include("integrations.api.urls")),
+    path("", include("realtime.api.urls")),
+    re_path(r"^.*$", api_not_found),  # keep last: unknown API paths answer in the error envelope
+]
+
+urlpatterns = [
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("admin/", admin.site.urls),
+]

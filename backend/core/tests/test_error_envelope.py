@@ -1,0 +1,23 @@
+import pytest
+
+
+@pytest.mark.django_db
+def test_unknown_api_path_answers_in_the_envelope(api_client):
+    res = api_client.get("/api/v1/no-such-thing/")
+    assert res.status_code == 404
+    assert res.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_messages_are_chinese_by_default_and_english_on_request(api_client):
+    zh = api_client.get("/api/v1/no-such-thing/").json()["error"]["message"]
+    en = api_client.get("/api/v1/no-such-thing/", HTTP_ACCEPT_LANGUAGE="en").json()["error"]["message"]
+    assert en == "Not found."
+    assert zh != en and any("\u4e00" <= ch <= "\u9fff" for ch in zh)
+
+
+@pytest.mark.django_db
+def test_api_root_is_public(api_client):
+    res = api_client.get("/api/v1/")
+    assert res.status_code == 200
+    assert res.json()["docs"].endswith("/api/docs/")

@@ -1,0 +1,38 @@
+import pytest
+
+from core.identity import (
+    id_number_check_char,
+    id_number_sex,
+    is_valid_id_number,
+    is_valid_mobile,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+)
+
+
+def test_id_number_checksum_gb11643():
+    # The standard's worked example: 11010519491231002X.
+    assert id_number_check_char("11010519491231002") == "X"
+    assert is_valid_id_number("11010519491231002X")
+    assert is_valid_id_number("11010519491231002x")  # lower-case x is normalised
+    assert not is_valid_id_number("110105194912310021")  # wrong check digit
+    assert not is_valid_id_number("11010519491331002X")  # month 13
+    assert not is_valid_id_number("1101051949123100")  # too short
+    assert id_number_sex("11010519491231002X") == "F"
+
+
+@pytest.mark.req("U2")
+def test_masks_hide_the_middle():
+    assert mask_id_number("11010519491231002X") == "1101**********002X"
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_name("张三") == "张*"
+    assert mask_name("欧阳娜娜") == "欧**娜"
+    assert mask_id_number("") == ""
+
+
+def test_mobile_numbers():
+    assert is_valid_mobile("13812345678")
+    assert is_valid_mobile("+86 138-1234-5678")
+    assert not is_valid_mobile("12812345678")
+    assert not is_valid_mobile("1381234567")
