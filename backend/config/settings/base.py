@@ -241,3 +241,5 @@ LOGGING = {
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", "")
 # Hospital simulator / real hospital endpoints (see integrations).
 HOSPITAL_SIM_URL = env("HOSPITAL_SIM_URL", "http://127.0.0.1:8765")
+# Adapter per port; the real adapters point at HOSPITAL_SIM_URL in the demo and tests (see integrations).
+INTEGRATION_ADAPTERS = {}

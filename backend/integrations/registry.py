@@ -1,0 +1,42 @@
+"""Adapter selection by settings: INTEGRATION_ADAPTERS = {"his": "dotted.path.Class", ...}.
+
+`get_port("his")` returns a cached adapter instance. Tests may swap one with `override_port`.
+"""
+
+from contextlib import contextmanager
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
+
+_overrides: dict = {}
+
+
+@lru_cache(maxsize=None)
+def _build(name):
+    path = settings.INTEGRATION_ADAPTERS[name]
+    return import_string(path)()
+
+
+def get_port(name):
+    if name in _overrides:
+        return _overrides[name]
+    return _build(name)
+
+
+@contextmanager
+def override_port(name, adapter):
+    _overrides[name] = adapter
+    try:
+        yield adapter
+    finally:
+        _overrides.pop(name, None)
+
+
+def _reset(*, setting, **kwargs):
+    if setting in {"INTEGRATION_ADAPTERS", "HOSPITAL_SIM_URL"}:
+        _build.cache_clear()
+
+
+setting_changed.connect(_reset)
