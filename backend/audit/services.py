@@ -1,7 +1,8 @@
 """Writing the audit log. Called by services inside their transaction, so the entry commits with the change."""
 
-from django.core.serializers.json import DjangoJSONEncoder
 import json
+
+from django.core.serializers.json import DjangoJSONEncoder
 
 from audit.models import ActorType, AuditEntry
 from core.middleware import current_request_context

@@ -1,5 +1,3 @@
-import pytest
-
 from core.identity import (
     id_number_check_char,
     id_number_sex,
@@ -22,7 +20,6 @@ def test_id_number_checksum_gb11643():
     assert id_number_sex("11010519491231002X") == "F"
 
 
-@pytest.mark.req("U2")
 def test_masks_hide_the_middle():
     assert mask_id_number("11010519491231002X") == "1101**********002X"
     assert mask_phone("13812345678") == "138****5678"
