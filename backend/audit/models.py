@@ -52,6 +52,9 @@ class AuditEntry(models.Model):
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["target_type", "target_id", "occurred_at"])]
 
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.target_type}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise RuntimeError("audit entries are append-only")
