@@ -1,0 +1,183 @@
+"""Organisation API: CRUD with management modes (Y4), one deployment of many departments and wards (U1)."""
+
+import uuid
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from audit.models import AuditEntry
+from org.models import ManagementMode, TheatreSession, Ward
+from tests.builders import make_department, make_hospital, make_staff, make_ward
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.fixture
+def admin():
+    return make_staff("hospital_admin")
+
+
+@pytest.fixture
+def admin_client(admin):
+    return client_for(admin)
+
+
+@pytest.mark.req("Y4")
+def test_ward_crud_with_management_mode_is_audited(admin, admin_client):
+    department = make_department(name="眼科")
+    res = admin_client.post(
+        "/api/v1/wards/",
+        {"department": str(department.uuid), "name": "眼科日间病房", "code": "EYE-D", "management_mode": "ward"},
+        format="json",
+    )
+    assert res.status_code == 201, res.json()
+    body = res.json()
+    ward_uuid = body["uuid"]
+    assert body["management_mode"] == "ward" and body["department"] == str(department.uuid)
+    created = AuditEntry.objects.get(action="config", target_id=ward_uuid, before__isnull=True)
+    assert created.actor_id == str(admin.uuid) and created.after["code"] == "EYE-D"
+
+    res = admin_client.patch(f"/api/v1/wards/{ward_uuid}/", {"management_mode": "centre"}, format="json")
+    assert res.status_code == 200 and res.json()["management_mode"] == "centre"
+    update = AuditEntry.objects.filter(action="config", target_id=ward_uuid).exclude(before__isnull=True).get()
+    assert update.before["management_mode"] == "ward" and update.after["management_mode"] == "centre"
+
+    assert admin_client.get(f"/api/v1/wards/{ward_uuid}/").json()["name"] == "眼科日间病房"
+    assert admin_client.delete(f"/api/v1/wards/{ward_uuid}/").status_code == 204
+    assert not Ward.objects.filter(uuid=ward_uuid).exists()
+    deleted = AuditEntry.objects.get(action="config", target_id=ward_uuid, after__isnull=True)
+    assert deleted.before["name"] == "眼科日间病房"
+
+
+@pytest.mark.req("U1", "U2")
+def test_one_deployment_serves_many_departments_and_wards_of_every_mode(admin_client):
+    hospital, _ = make_hospital()
+    for i, mode in enumerate(list(ManagementMode.values) * 3):
+        department = make_department(name=f"科室{i}", hospital=hospital)
+        make_ward(mode=mode, department=department, code=f"U1-{i:02d}")
+    res = admin_client.get("/api/v1/wards/", {"page_size": 100})
+    assert res.status_code == 200
+    rows = [w for w in res.json()["results"] if w["code"].startswith("U1-")]
+    assert len(rows) == 9
+    assert {w["management_mode"] for w in rows} == set(ManagementMode.values)
+    assert len({w["department"] for w in rows}) == 9
+    outpatient = admin_client.get("/api/v1/wards/", {"management_mode": "outpatient", "page_size": 100}).json()
+    assert {w["management_mode"] for w in outpatient["results"]} == {"outpatient"}
+    assert len([w for w in outpatient["results"] if w["code"].startswith("U1-")]) == 3
+    department = make_department(name="筛选科室", hospital=hospital)
+    make_ward(department=department, code="U1-F")
+    only = admin_client.get("/api/v1/wards/", {"department": str(department.uuid)}).json()
+    assert [w["code"] for w in only["results"]] == ["U1-F"]
+
+
+def test_reads_need_org_view_and_writes_need_org_manage():
+    ward = make_ward()
+    anonymous = APIClient()
+    assert anonymous.get("/api/v1/wards/").status_code == 401
+    nurse = client_for(make_staff("nurse", ward=ward))
+    assert nurse.get("/api/v1/wards/").status_code == 200
+    res = nurse.post(
+        "/api/v1/wards/",
+        {"department": str(ward.department.uuid), "name": "x", "code": "NOPE", "management_mode": "ward"},
+        format="json",
+    )
+    assert res.status_code == 403 and res.json()["error"]["code"] == "permission_denied"
+    assert nurse.delete(f"/api/v1/wards/{ward.uuid}/").status_code == 403
+    assert Ward.objects.filter(pk=ward.pk).exists() and not Ward.objects.filter(code="NOPE").exists()
+
+
+def test_disabled_user_is_refused(admin):
+    client = client_for(admin)
+    admin.is_active = False
+    admin.save()
+    assert client.get("/api/v1/wards/").status_code in (401, 403)
+
+
+def test_duplicate_codes_are_field_messages(admin_client):
+    ward = make_ward(code="DUP-1")
+    res = admin_client.post(
+        "/api/v1/wards/",
+        {"department": str(ward.department.uuid), "name": "重复", "code": "DUP-1", "management_mode": "centre"},
+        format="json",
+    )
+    assert res.status_code == 400
+    assert "code" in res.json()["error"]["fields"]
+    hospital, _ = make_hospital()
+    first = admin_client.post("/api/v1/departments/", {"hospital": str(hospital.uuid), "name": "骨科", "code": "ORTHO"},
+                              format="json")
+    assert first.status_code == 201
+    again = admin_client.post("/api/v1/departments/", {"hospital": str(hospital.uuid), "name": "骨科2", "code": "ORTHO"},
+                              format="json")
+    assert again.status_code == 400 and "code" in again.json()["error"]["fields"]
+
+
+def test_theatre_suite_room_and_sessions(admin_client):
+    suite = admin_client.post("/api/v1/theatre-suites/", {"name": "日间手术室", "code": "TS1"}, format="json").json()
+    room = admin_client.post("/api/v1/theatre-rooms/", {"suite": suite["uuid"], "name": "1号间", "code": "R1"},
+                             format="json")
+    assert room.status_code == 201
+    room = room.json()
+    ok = admin_client.post(
+        "/api/v1/theatre-sessions/",
+        {"room": room["uuid"], "weekday": 0, "start_time": "08:00", "end_time": "12:00"},
+        format="json",
+    )
+    assert ok.status_code == 201 and ok.json()["weekday_display"]
+    bad = admin_client.post(
+        "/api/v1/theatre-sessions/",
+        {"room": room["uuid"], "weekday": 0, "start_time": "12:00", "end_time": "08:00"},
+        format="json",
+    )
+    assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == "validation_error" and "end_time" in bad.json()["error"]["fields"]
+    # A partial update that would invert the session is refused the same way, not by the database.
+    flip = admin_client.patch(f"/api/v1/theatre-sessions/{ok.json()['uuid']}/", {"end_time": "07:00"}, format="json")
+    assert flip.status_code == 400 and "end_time" in flip.json()["error"]["fields"]
+    assert TheatreSession.objects.count() == 1
+    listed = admin_client.get("/api/v1/theatre-sessions/", {"suite": suite["uuid"]}).json()
+    assert [s["room"] for s in listed["results"]] == [room["uuid"]]
+    # The suite is in use by the room: deleting it is a conflict, not a server error.
+    res = admin_client.delete(f"/api/v1/theatre-suites/{suite['uuid']}/")
+    assert res.status_code == 409 and res.json()["error"]["code"] == "in_use"
+
+
+def test_medical_group_with_leader_and_members(admin_client):
+    department = make_department()
+    leader = make_staff("doctor", department=department, name="张主任")
+    members = [make_staff("doctor", department=department) for _ in range(2)]
+    res = admin_client.post(
+        "/api/v1/medical-groups/",
+        {"department": str(department.uuid), "name": "张组", "leader": str(leader.uuid),
+         "members": [str(m.uuid) for m in members]},
+        format="json",
+    )
+    assert res.status_code == 201, res.json()
+    group = res.json()
+    assert group["leader_name"] == "张主任" and sorted(group["members"]) == sorted(str(m.uuid) for m in members)
+    res = admin_client.patch(f"/api/v1/medical-groups/{group['uuid']}/", {"members": [str(members[0].uuid)]},
+                             format="json")
+    assert res.json()["members"] == [str(members[0].uuid)]
+    by_member = admin_client.get("/api/v1/medical-groups/", {"member": str(members[1].uuid)}).json()
+    assert by_member["count"] == 0
+
+
+def test_bad_references_and_unknown_rows_are_4xx(admin_client):
+    res = admin_client.post(
+        "/api/v1/beds/", {"ward": "not-a-uuid", "code": "1"}, format="json"
+    )
+    assert res.status_code == 400 and "ward" in res.json()["error"]["fields"]
+    res = admin_client.post("/api/v1/beds/", {"ward": str(uuid.uuid4()), "code": "1"}, format="json")
+    assert res.status_code == 400 and "ward" in res.json()["error"]["fields"]
+    assert admin_client.get(f"/api/v1/beds/{uuid.uuid4()}/").status_code == 404
+    assert admin_client.get("/api/v1/wards/", {"department": "zzz"}).status_code == 400
+    ward = make_ward()
+    assert admin_client.post("/api/v1/beds/", {"ward": str(ward.uuid), "code": "1"}, format="json").status_code == 201
+    dup = admin_client.post("/api/v1/beds/", {"ward": str(ward.uuid), "code": "1"}, format="json")
+    assert dup.status_code == 400 and "code" in dup.json()["error"]["fields"]
