@@ -3,9 +3,9 @@
 import pytest
 
 from accounts.models import FunctionPermission
+from core.errors import NotFound
 from org.models import ManagementMode, Ward
 from org.scoping import get_scoped_or_404, scope_queryset, ward_scope_for
-from core.errors import NotFound
 from tests.builders import make_department, make_staff, make_ward
 
 pytestmark = [pytest.mark.django_db, pytest.mark.req("U2")]
