@@ -61,3 +61,16 @@ def audit_record(
         ip=ctx.get("ip"),
         request_id=ctx.get("request_id", ""),
     )
+
+
+def audit_patient_read(actor, obj, *, detail="", target_type="", target_id=""):
+    """Record that `actor` read the detail of a patient-bearing record `obj` (a patient, a case, a report...).
+
+    Call it from every detail endpoint (or use audit.api.mixins.AuditedRetrieveMixin) after the object was
+    fetched through the scoping helper, so refused look-ups are not logged as reads.
+    """
+    from audit.models import AuditAction
+
+    return audit_record(
+        actor=actor, action=AuditAction.READ, target=obj, target_type=target_type, target_id=target_id, detail=detail
+    )
