@@ -1,1 +1,5 @@
-websocket_urlpatterns = []
+from django.urls import path
+
+from realtime.consumers import EventsConsumer
+
+websocket_urlpatterns = [path("ws/events/", EventsConsumer.as_asgi())]

@@ -1,0 +1,62 @@
+"""The one publisher (ARCHITECTURE.md "Realtime"): services call it after commit; consumers forward to sockets.
+
+    from realtime.publisher import publish_on_commit
+    from realtime.groups import ward_group
+    publish_on_commit(ward_group(case.ward_id), "cases.case.admitted", {"case": str(case.uuid)})
+
+Delivery is best effort (the channel layer is not durable): clients load a REST snapshot first, apply events
+and re-sync when they notice a gap, so a lost push never loses data. Durable work goes through the outbox.
+"""
+
+import json
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_TYPE = "realtime.event"  # dispatched to EventsConsumer.realtime_event
+
+
+def _message(group, event_type, payload):
+    return {
+        "type": MESSAGE_TYPE,
+        "group": group,
+        "event": event_type,
+        # Round-trip through JSON so UUIDs, dates and Decimals survive any channel layer (msgpack on Redis).
+        "payload": json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder, ensure_ascii=False)),
+    }
+
+
+def publish(group: str, event_type: str, payload: dict | None = None) -> bool:
+    """Send one event to every socket subscribed to `group`. Returns False (and logs) if the layer failed."""
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        async_to_sync(layer.group_send)(group, _message(group, event_type, payload))
+    except Exception:  # a push must never break the service that triggered it
+        logger.exception("realtime publish to %s failed", group)
+        return False
+    return True
+
+
+async def apublish(group: str, event_type: str, payload: dict | None = None) -> bool:
+    """`publish` for async callers (consumers, async tasks)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        await layer.group_send(group, _message(group, event_type, payload))
+    except Exception:
+        logger.exception("realtime publish to %s failed", group)
+        return False
+    return True
+
+
+def publish_on_commit(group: str, event_type: str, payload: dict | None = None) -> None:
+    """Publish once the current transaction commits (immediately when there is none); nothing on rollback."""
+    transaction.on_commit(lambda: publish(group, event_type, payload))
