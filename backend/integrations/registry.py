@@ -11,6 +11,9 @@ from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
 _overrides: dict = {}
+# Settings adapters read when they are built: changing one rebuilds them on next use.
+RESET_ON = {"INTEGRATION_ADAPTERS", "HOSPITAL_SIM_URL", "INTEGRATION_ENDPOINTS", "INTEGRATION_HTTP",
+            "INTEGRATION_FHIR_SYSTEMS", "WECHAT", "FCM", "OBJECT_STORAGE"}
 
 
 @lru_cache(maxsize=None)
@@ -35,7 +38,7 @@ def override_port(name, adapter):
 
 
 def _reset(*, setting, **kwargs):
-    if setting in {"INTEGRATION_ADAPTERS", "HOSPITAL_SIM_URL"}:
+    if setting in RESET_ON:
         _build.cache_clear()
 
 

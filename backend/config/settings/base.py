@@ -241,5 +241,58 @@ LOGGING = {
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", "")
 # Hospital simulator / real hospital endpoints (see integrations).
 HOSPITAL_SIM_URL = env("HOSPITAL_SIM_URL", "http://127.0.0.1:8765")
-# Adapter per port; the real adapters point at HOSPITAL_SIM_URL in the demo and tests (see integrations).
-INTEGRATION_ADAPTERS = {}
+# Adapter per port (integrations.registry.get_port). The real FHIR/HTTP adapters talk to HOSPITAL_SIM_URL unless
+# a port's own base URL is set (env <PORT>_BASE_URL, e.g. HIS_BASE_URL=https://his.example/fhir).
+INTEGRATION_ADAPTERS = {
+    "his": env("HIS_ADAPTER", "integrations.adapters.fhir.FhirHisAdapter"),
+    "lis": env("LIS_ADAPTER", "integrations.adapters.fhir.FhirLisAdapter"),
+    "pacs": env("PACS_ADAPTER", "integrations.adapters.fhir.FhirPacsAdapter"),
+    "sms": env("SMS_ADAPTER", "integrations.adapters.sms.HttpSmsAdapter"),
+    "voice": env("VOICE_ADAPTER", "integrations.adapters.http_json.HttpVoiceAdapter"),
+    "theatre": env("THEATRE_ADAPTER", "integrations.adapters.http_json.HttpTheatreAdapter"),
+    "medtech": env("MEDTECH_ADAPTER", "integrations.adapters.http_json.HttpMedtechAdapter"),
+    "ca": env("CA_ADAPTER", "integrations.adapters.http_json.HttpCaAdapter"),
+    "wechat": env("WECHAT_ADAPTER", "integrations.adapters.wechat.WechatpyAdapter"),
+    "payment": env("PAYMENT_ADAPTER", "integrations.adapters.wechat.WechatPayAdapter"),
+    # The demo cannot redirect firebase-admin, so push goes to the simulator's recorder; production sets
+    # PUSH_ADAPTER=integrations.adapters.fcm.FirebasePushAdapter.
+    "push": env("PUSH_ADAPTER", "integrations.adapters.http_json.SimulatorPushAdapter"),
+    "storage": env("OBJECT_STORAGE_ADAPTER", "integrations.adapters.storage.Boto3ObjectStorage"),
+}
+INTEGRATION_ENDPOINTS = {
+    port: env(f"{port.upper()}_BASE_URL", "")
+    for port in ("his", "lis", "pacs", "sms", "voice", "theatre", "medtech", "ca", "push")
+}
+# Per attempt timeout (s), attempts, exponential backoff base and cap (s); "per_port" overrides by port.
+INTEGRATION_HTTP = {
+    "timeout": float(env("INTEGRATION_TIMEOUT", "5")),
+    "attempts": env_int("INTEGRATION_ATTEMPTS", 3),
+    "backoff": float(env("INTEGRATION_BACKOFF", "0.3")),
+    "max_backoff": 4.0,
+}
+SMS_SIGN_NAME = env("SMS_SIGN_NAME", "示例人民医院")
+# WeChat mini program + WeChat Pay v2. api_base_url empty → the simulator (HOSPITAL_SIM_URL/wechat/);
+# production sets WECHAT_API_BASE_URL=https://api.weixin.qq.com/ and WECHAT_PAY_BASE_URL=https://api.mch.weixin.qq.com/.
+WECHAT = {
+    "app_id": env("WECHAT_APP_ID", "wxsimulator0001"),
+    "app_secret": env("WECHAT_APP_SECRET", "simulator-secret"),
+    "api_base_url": env("WECHAT_API_BASE_URL", ""),
+    "miniprogram_state": env("WECHAT_MINIPROGRAM_STATE", "formal"),
+    "mch_id": env("WECHAT_PAY_MCH_ID", "1900000109"),
+    "pay_api_key": env("WECHAT_PAY_API_KEY", "simulator-pay-key-0123456789abcdef"),
+    "pay_base_url": env("WECHAT_PAY_BASE_URL", ""),
+    "pay_notify_url": env("WECHAT_PAY_NOTIFY_URL", "http://127.0.0.1:8000/api/v1/payments/notify/"),
+}
+# Firebase Cloud Messaging (staff app push) for the production adapter.
+FCM = {
+    "project_id": env("FCM_PROJECT_ID", ""),
+    "credentials_file": env("FCM_CREDENTIALS_FILE", ""),
+}
+# Object storage port (uploads, signed documents): S3 API (MinIO / OSS / COS / S3) through boto3.
+OBJECT_STORAGE = {
+    "bucket": env("OBJECT_STORAGE_BUCKET", env("STORAGE_BUCKET", "daysurgery")),
+    "endpoint_url": env("OBJECT_STORAGE_ENDPOINT_URL", env("STORAGE_ENDPOINT_URL", "")),
+    "access_key": env("OBJECT_STORAGE_ACCESS_KEY", env("STORAGE_ACCESS_KEY", "")),
+    "secret_key": env("OBJECT_STORAGE_SECRET_KEY", env("STORAGE_SECRET_KEY", "")),
+    "region_name": env("OBJECT_STORAGE_REGION", env("STORAGE_REGION", "us-east-1")),
+}

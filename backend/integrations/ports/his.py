@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 
@@ -61,6 +62,46 @@ class HisProcedure:
     department_code: str = ""
 
 
+@dataclass(frozen=True)
+class AdmissionCertificate:
+    """A day-surgery admission certificate (日间手术入院证) opened by the surgeon, pushed to the HIS."""
+
+    certificate_no: str  # our number, the idempotency anchor on the HIS side
+    reg_no: str
+    department_code: str
+    doctor_employee_no: str
+    planned_admission_date: date
+    diagnosis_code: str  # ICD-10
+    diagnosis_name: str
+    procedure_code: str = ""  # ICD-9-CM-3
+    procedure_name: str = ""
+    ward_code: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AdmissionCertificateReceipt:
+    his_id: str  # the HIS record id of the certificate
+    inpatient_no: str  # 住院号 assigned by the HIS ("" if it assigns one only at admission)
+    status: str  # HIS status, e.g. "booked"
+
+
+@dataclass(frozen=True)
+class HisFeeItem:
+    """One charge (ChargeItem) of a patient's visit, for pre-admission fee merging and cost indicators."""
+
+    fee_no: str
+    reg_no: str
+    visit_no: str
+    code: str
+    name: str
+    category: str  # 检验 / 检查 / 诊查 / 药品 ...
+    quantity: Decimal
+    unit_price: Decimal  # 元
+    amount: Decimal  # quantity × unit_price
+    occurred_at: datetime | None = None
+
+
 class HisPort(Protocol):
     def find_patient(self, *, reg_no: str | None = None, id_number: str | None = None,
                      phone: str | None = None) -> list[HisPatient]: ...
@@ -72,3 +113,8 @@ class HisPort(Protocol):
     def list_staff(self, *, id_number: str | None = None, phone: str | None = None) -> list[HisStaffMember]: ...
 
     def list_procedures(self) -> list[HisProcedure]: ...
+
+    def push_admission_certificate(self, certificate: AdmissionCertificate, *,
+                                   idempotency_key: str) -> AdmissionCertificateReceipt: ...
+
+    def list_fees(self, reg_no: str, *, visit_no: str | None = None) -> list[HisFeeItem]: ...

@@ -1,3 +1,5 @@
+"""SMS gateway port: one templated message to one mainland mobile number."""
+
 from dataclasses import dataclass
 from typing import Protocol
 

@@ -1,0 +1,1 @@
+"""Hospital simulator: a deterministic synthetic hospital behind HTTP (see README.md). No Django."""

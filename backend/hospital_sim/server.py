@@ -1,0 +1,778 @@
+"""The simulator's HTTP service: FHIR R4 for HIS/LIS/PACS, JSON for the other hospital systems, WeChat's API
+shapes, recorders for everything "sent", and `/_sim/*` helpers for tests and the demo.
+
+Stdlib only (ThreadingHTTPServer). Behaviour shared by every route:
+- POST with an `Idempotency-Key` header is answered once; a repeat with the same key and path gets the first
+  answer again and has no second effect (what our adapters rely on when they retry);
+- every request is remembered (method, path, idempotency key) in `/_sim/requests`, so tests can check headers;
+- `/_sim/faults` injects failures (status code or delay) for the next N requests to a path, to test retries
+  and timeouts over real sockets.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import re
+import threading
+import time
+from datetime import date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from . import data, fhir
+
+ROOMS = ("OR-01", "OR-02", "OR-03", "OR-04")
+DAY_START = 8 * 60  # theatre lists start at 08:00
+TURNOVER_MINUTES = 15
+CA_KEY = b"hospital-sim-ca-demo-key"
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        self.status, self.code, self.message = status, code, message
+        super().__init__(message)
+
+
+class State:
+    """Everything mutable in the simulator, guarded by one lock (requests arrive on many threads)."""
+
+    def __init__(self, hospital: data.Hospital, *, theatre_delay: float = 2.0):
+        self.hospital = hospital
+        self.lock = threading.RLock()
+        self.theatre_delay = theatre_delay
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            self.sms: list[dict] = []
+            self.wechat_messages: list[dict] = []
+            self.push: list[dict] = []
+            self.voice: dict[str, dict] = {}
+            self.requests: list[dict] = []
+            self.faults: list[dict] = []
+            self.idempotent: dict[tuple[str, str], tuple[int, object]] = {}
+            self.applications: dict[str, dict] = {}
+            self.certificates: dict[str, dict] = {}
+            self.appointments: dict[str, dict] = {}
+            self.tokens: set[str] = set()
+            self.payments: dict[str, dict] = {}
+            self.seq = itertools.count(1)
+
+    # -- theatre scheduling: applications become scheduled once `theatre_delay` seconds have passed. Done
+    # lazily (on every theatre read) so no background thread is needed and the order is deterministic.
+    def run_scheduler(self):
+        now = time.monotonic()
+        with self.lock:
+            due = [a for a in self.applications.values()
+                   if a["status"] == "received" and now - a["_received"] >= self.theatre_delay]
+            for app in sorted(due, key=lambda a: a["_received"]):
+                day = app["planned_date"]
+                booked = [a for a in self.applications.values()
+                          if a["status"] == "scheduled" and a["planned_date"] == day]
+                load = {room: sum(a["estimated_minutes"] + TURNOVER_MINUTES for a in booked if a["room"] == room)
+                        for room in ROOMS}
+                room = min(ROOMS, key=lambda r: (load[r], r))
+                start = datetime.combine(date.fromisoformat(day), datetime.min.time(), data.CST) + \
+                    timedelta(minutes=DAY_START + load[room])
+                app.update(status="scheduled", room=room,
+                           sequence=1 + sum(1 for a in booked if a["room"] == room),
+                           scheduled_start=start.isoformat(timespec="seconds"),
+                           scheduled_at=datetime.now(data.CST).isoformat(timespec="seconds"))
+
+
+def _public(record: dict) -> dict:
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+class Routes:
+    """Route table: (method, regex) → handler(state, match, query, body, headers) → (status, payload)."""
+
+    def __init__(self):
+        self.table: list[tuple[str, re.Pattern, object]] = []
+
+    def add(self, method, pattern):
+        def deco(fn):
+            self.table.append((method, re.compile(f"^{pattern}$"), fn))
+            return fn
+        return deco
+
+    def resolve(self, method, path):
+        allowed = False
+        for m, rx, fn in self.table:
+            match = rx.match(path)
+            if match:
+                if m == method:
+                    return fn, match
+                allowed = True
+        if allowed:
+            raise HttpError(405, "method_not_allowed", f"{method} not allowed on {path}")
+        raise HttpError(404, "not_found", f"no route for {path}")
+
+
+routes = Routes()
+
+
+def _one(query, name, default=None):
+    values = query.get(name)
+    return values[0] if values else default
+
+
+def _require(body: dict, *names):
+    missing = [n for n in names if body.get(n) in (None, "")]
+    if missing:
+        raise HttpError(400, "missing_fields", "missing: " + ", ".join(missing))
+
+
+def _ref_id(value: str | None) -> str | None:
+    """'Patient/123' or '123' → '123'."""
+    return value.rsplit("/", 1)[-1] if value else None
+
+
+def _token(query, system_value: str | None):
+    """FHIR token search 'system|value' → (system, value)."""
+    if not system_value:
+        return None, None
+    if "|" in system_value:
+        system, value = system_value.split("|", 1)
+        return system or None, value
+    return None, system_value
+
+
+# --- FHIR: HIS ----------------------------------------------------------------------------------------
+@routes.add("GET", "/fhir/metadata")
+def fhir_metadata(state, m, q, body, headers):
+    return 200, {"resourceType": "CapabilityStatement", "status": "active", "kind": "instance",
+                 "fhirVersion": "4.0.1", "format": ["json"]}
+
+
+@routes.add("GET", "/fhir/Patient")
+def fhir_patient_search(state, m, q, body, headers):
+    system, value = _token(q, _one(q, "identifier"))
+    kwargs = {}
+    if value:
+        if system in (None, fhir.SYSTEMS["reg_no"]):
+            kwargs["reg_no"] = value
+        if system == fhir.SYSTEMS["id_card"]:
+            kwargs["id_number"] = value
+        elif system not in (None, fhir.SYSTEMS["reg_no"]):
+            raise HttpError(400, "unsupported_identifier", f"unknown identifier system {system}")
+    phone = _one(q, "telecom") or _one(q, "phone")
+    if phone:
+        kwargs["phone"] = phone.split("|")[-1]
+    if not kwargs:
+        raise HttpError(400, "too_costly", "search Patient by identifier or telecom")
+    found = state.hospital.find_patients(**kwargs)
+    return 200, fhir.bundle([fhir.patient(p) for p in found])
+
+
+@routes.add("GET", r"/fhir/Patient/(?P<id>[^/]+)")
+def fhir_patient_read(state, m, q, body, headers):
+    p = state.hospital.patient_by_reg_no(m["id"])
+    if not p:
+        raise HttpError(404, "not-found", "Patient not found")
+    return 200, fhir.patient(p)
+
+
+@routes.add("GET", "/fhir/Encounter")
+def fhir_encounter_search(state, m, q, body, headers):
+    h = state.hospital
+    if _one(q, "_id"):
+        visits = [v for v in [h.visits.get(_one(q, "_id"))] if v]
+    elif _one(q, "patient") or _one(q, "subject"):
+        reg_no = _ref_id(_one(q, "patient") or _one(q, "subject"))
+        p = h.patient_by_reg_no(reg_no)
+        visits = list(p.visits) if p else []
+    else:
+        raise HttpError(400, "too_costly", "search Encounter by _id or patient")
+    included = []
+    if "Condition:encounter" in q.get("_revinclude", []):
+        included = [c for v in visits for c in fhir.visit_conditions(v)]
+    return 200, fhir.bundle([fhir.encounter(v) for v in visits], included=included)
+
+
+@routes.add("GET", "/fhir/PractitionerRole")
+def fhir_roles(state, m, q, body, headers):
+    system, value = _token(q, _one(q, "practitioner.identifier"))
+    kwargs = {}
+    if value:
+        kwargs["id_number" if system == fhir.SYSTEMS["id_card"] else "employee_no"] = value
+    if _one(q, "practitioner.telecom"):
+        kwargs["phone"] = _one(q, "practitioner.telecom").split("|")[-1]
+    staff = state.hospital.find_staff(**kwargs)
+    if _one(q, "role"):
+        staff = [s for s in staff if s.role == _one(q, "role").split("|")[-1]]
+    included = [fhir.practitioner(s) for s in staff] \
+        if "PractitionerRole:practitioner" in q.get("_include", []) else []
+    return 200, fhir.bundle([fhir.practitioner_role(s) for s in staff], included=included)
+
+
+@routes.add("GET", f"/fhir/CodeSystem/{fhir.PROCEDURE_CODESYSTEM_ID}")
+def fhir_procedures(state, m, q, body, headers):
+    return 200, fhir.procedure_codesystem(state.hospital.procedures)
+
+
+@routes.add("POST", "/fhir/Appointment")
+def fhir_admission_certificate(state, m, q, body, headers):
+    """Day-surgery admission certificate (入院证) pushed as a proposed Appointment; answered with the HIS 住院号."""
+    if body.get("resourceType") != "Appointment":
+        raise HttpError(400, "invalid", "resourceType must be Appointment")
+    cert = next((i["value"] for i in body.get("identifier", [])
+                 if i.get("system") == fhir.SYSTEMS["certificate_no"]), None)
+    patient_ref = next((p["actor"]["reference"] for p in body.get("participant", [])
+                        if p.get("actor", {}).get("reference", "").startswith("Patient/")), None)
+    if not cert or not patient_ref or not body.get("start"):
+        raise HttpError(400, "required", "identifier (certificate no), Patient participant and start are required")
+    if not state.hospital.patient_by_reg_no(_ref_id(patient_ref)):
+        raise HttpError(422, "not-found", "unknown patient")
+    with state.lock:
+        existing = state.certificates.get(cert)
+        if existing:
+            return 200, existing
+        n = next(state.seq)
+        resource = dict(body, id=f"ADM{n:06d}", status="booked")
+        resource["identifier"] = list(body["identifier"]) + [
+            {"system": fhir.SYSTEMS["inpatient_no"], "value": f"ZY{datetime.now(data.CST):%y}{n:06d}"}]
+        state.certificates[cert] = resource
+    return 201, resource
+
+
+@routes.add("GET", "/fhir/ChargeItem")
+def fhir_charge_items(state, m, q, body, headers):
+    reg_no = _ref_id(_one(q, "subject") or _one(q, "patient"))
+    if not reg_no:
+        raise HttpError(400, "too_costly", "search ChargeItem by subject")
+    visit = _ref_id(_one(q, "context"))
+    fees = [f for f in state.hospital.fees if f.reg_no == reg_no and (not visit or f.visit_no == visit)]
+    return 200, fhir.bundle([fhir.charge_item(f) for f in fees])
+
+
+# --- FHIR: LIS / PACS / ECG ------------------------------------------------------------------------------------
+@routes.add("GET", "/fhir/DiagnosticReport")
+def fhir_reports(state, m, q, body, headers):
+    reg_no = _ref_id(_one(q, "subject") or _one(q, "patient"))
+    if not reg_no:
+        raise HttpError(400, "too_costly", "search DiagnosticReport by subject")
+    category = (_one(q, "category") or "").split("|")[-1].upper()
+    visit = _ref_id(_one(q, "encounter"))
+    matches, included = [], []
+    if category in ("", "LAB"):
+        for r in state.hospital.labs:
+            if r.reg_no == reg_no and (not visit or r.visit_no == visit):
+                report, observations = fhir.lab_report(r)
+                matches.append(report)
+                if "DiagnosticReport:result" in q.get("_include", []):
+                    included += observations
+    if category in ("", "RAD", "EC"):
+        for r in state.hospital.exams:
+            kind_ok = not category or (category == "EC") == (r.kind == "ECG")
+            if r.reg_no == reg_no and kind_ok and (not visit or r.visit_no == visit):
+                matches.append(fhir.exam_report(r))
+    return 200, fhir.bundle(matches, included=included)
+
+
+# --- Theatre scheduling (HTTP/JSON) ------------------------------------------------------------------------
+@routes.add("POST", "/theatre/applications")
+def theatre_submit(state, m, q, body, headers):
+    _require(body, "application_no", "reg_no", "procedure_code", "surgeon_employee_no", "planned_date")
+    try:
+        date.fromisoformat(body["planned_date"])
+        minutes = int(body.get("estimated_minutes") or 60)
+    except (TypeError, ValueError) as exc:
+        raise HttpError(400, "invalid", f"bad planned_date or estimated_minutes: {exc}") from exc
+    with state.lock:
+        existing = state.applications.get(body["application_no"])
+        if existing:
+            return 200, _public(existing)
+        record = {
+            "application_no": body["application_no"], "reg_no": body["reg_no"],
+            "procedure_code": body["procedure_code"], "procedure_name": body.get("procedure_name", ""),
+            "surgeon_employee_no": body["surgeon_employee_no"], "department_code": body.get("department_code", ""),
+            "planned_date": body["planned_date"], "estimated_minutes": minutes, "status": "received",
+            "room": "", "sequence": None, "scheduled_start": None,
+            "received_at": datetime.now(data.CST).isoformat(timespec="seconds"), "_received": time.monotonic(),
+        }
+        state.applications[record["application_no"]] = record
+    return 202, _public(record)
+
+
+@routes.add("GET", r"/theatre/applications/(?P<no>[^/]+)")
+def theatre_get(state, m, q, body, headers):
+    state.run_scheduler()
+    app = state.applications.get(m["no"])
+    if not app:
+        raise HttpError(404, "not_found", "unknown application")
+    return 200, _public(app)
+
+
+@routes.add("DELETE", r"/theatre/applications/(?P<no>[^/]+)")
+def theatre_cancel(state, m, q, body, headers):
+    with state.lock:
+        app = state.applications.get(m["no"])
+        if not app:
+            raise HttpError(404, "not_found", "unknown application")
+        app.update(status="cancelled", room="", sequence=None, scheduled_start=None)
+    return 200, _public(app)
+
+
+@routes.add("GET", "/theatre/schedule")
+def theatre_schedule(state, m, q, body, headers):
+    day = _one(q, "date")
+    if not day:
+        raise HttpError(400, "missing_fields", "date is required")
+    state.run_scheduler()
+    items = sorted((_public(a) for a in state.applications.values()
+                    if a["status"] == "scheduled" and a["planned_date"] == day),
+                   key=lambda a: (a["room"], a["sequence"]))
+    return 200, {"date": day, "items": items}
+
+
+# --- Medical-technology appointments (医技预约) ---------------------------------------------------------
+@routes.add("POST", "/medtech/appointments")
+def medtech_book(state, m, q, body, headers):
+    _require(body, "request_no", "reg_no", "exam_code", "earliest_date")
+    try:
+        earliest = date.fromisoformat(body["earliest_date"])
+    except ValueError as exc:
+        raise HttpError(400, "invalid", "earliest_date must be YYYY-MM-DD") from exc
+    with state.lock:
+        for appt in state.appointments.values():
+            if appt["request_no"] == body["request_no"] and appt["status"] == "booked":
+                return 200, appt
+        n = next(state.seq)
+        slot = datetime.combine(earliest + timedelta(days=1), datetime.min.time(), data.CST) + \
+            timedelta(minutes=8 * 60 + (n % 16) * 30)
+        appt = {"appointment_no": f"YJ{n:06d}", "request_no": body["request_no"], "reg_no": body["reg_no"],
+                "exam_code": body["exam_code"], "exam_name": body.get("exam_name", ""),
+                "scheduled_at": slot.isoformat(timespec="seconds"),
+                "location": {"ECG": "门诊楼2层心电图室"}.get(body["exam_code"], "医技楼1层检查登记处"),
+                "status": "booked"}
+        state.appointments[appt["appointment_no"]] = appt
+    return 201, appt
+
+
+@routes.add("GET", "/medtech/appointments")
+def medtech_list(state, m, q, body, headers):
+    reg_no = _one(q, "reg_no")
+    if not reg_no:
+        raise HttpError(400, "missing_fields", "reg_no is required")
+    return 200, {"items": [a for a in state.appointments.values() if a["reg_no"] == reg_no]}
+
+
+@routes.add("DELETE", r"/medtech/appointments/(?P<no>[^/]+)")
+def medtech_cancel(state, m, q, body, headers):
+    with state.lock:
+        appt = state.appointments.get(m["no"])
+        if not appt:
+            raise HttpError(404, "not_found", "unknown appointment")
+        appt["status"] = "cancelled"
+    return 200, appt
+
+
+# --- SMS, voice, push recorders ------------------------------------------------------------------------
+@routes.add("POST", "/sms/messages")
+def sms_send(state, m, q, body, headers):
+    _require(body, "phone", "template")
+    if not PHONE_RE.match(str(body["phone"])):
+        raise HttpError(400, "invalid_phone", "phone must be a mainland mobile number")
+    if not isinstance(body.get("params", {}), dict):
+        raise HttpError(400, "invalid", "params must be an object")
+    with state.lock:
+        record = {"message_id": f"SMS{next(state.seq):08d}", "phone": body["phone"], "template": body["template"],
+                  "params": body.get("params", {}), "sign": body.get("sign", ""),
+                  "idempotency_key": headers.get("Idempotency-Key", ""),
+                  "sent_at": datetime.now(data.CST).isoformat(timespec="seconds")}
+        state.sms.append(record)
+    return 200, {"message_id": record["message_id"], "accepted": True}
+
+
+@routes.add("POST", "/voice/calls")
+def voice_start(state, m, q, body, headers):
+    _require(body, "phone", "scenario")
+    if not PHONE_RE.match(str(body["phone"])):
+        raise HttpError(400, "invalid_phone", "phone must be a mainland mobile number")
+    with state.lock:
+        call_id = f"CALL{next(state.seq):08d}"
+        state.voice[call_id] = {"call_id": call_id, "phone": body["phone"], "scenario": body["scenario"],
+                                "params": body.get("params", {}), "questions": list(body.get("questions", [])),
+                                "idempotency_key": headers.get("Idempotency-Key", ""),
+                                "started_at": datetime.now(data.CST).isoformat(timespec="seconds")}
+    return 202, {"call_id": call_id, "status": "queued"}
+
+
+@routes.add("GET", r"/voice/calls/(?P<id>[^/]+)")
+def voice_result(state, m, q, body, headers):
+    """Outcome is a pure function of the phone: last digit 0 → no answer; otherwise answered, answers '1' (yes)
+    to every question except when the last digit is 9 (answers '2', no)."""
+    call = state.voice.get(m["id"])
+    if not call:
+        raise HttpError(404, "not_found", "unknown call")
+    last = call["phone"][-1]
+    if last == "0":
+        return 200, {"call_id": call["call_id"], "status": "no_answer", "answered": False, "duration_seconds": 0,
+                     "answers": {}, "transcript": ""}
+    answer = "2" if last == "9" else "1"
+    return 200, {"call_id": call["call_id"], "status": "completed", "answered": True,
+                 "duration_seconds": 35 + 10 * len(call["questions"]),
+                 "answers": {qn: answer for qn in call["questions"]},
+                 "transcript": "患者已接听并按键确认。"}
+
+
+@routes.add("POST", "/push/messages")
+def push_send(state, m, q, body, headers):
+    _require(body, "token", "title")
+    with state.lock:
+        record = {"message_id": f"PUSH{next(state.seq):08d}", "token": body["token"], "title": body["title"],
+                  "body": body.get("body", ""), "data": body.get("data", {}),
+                  "idempotency_key": headers.get("Idempotency-Key", "")}
+        state.push.append(record)
+    return 200, {"message_id": record["message_id"]}
+
+
+# --- CA signature -------------------------------------------------------------------------------------
+def _ca_signature(signer: str, digest: str) -> str:
+    return base64.b64encode(hmac.new(CA_KEY, f"{signer}|{digest}".encode(), hashlib.sha256).digest()).decode()
+
+
+def _cert_serial(signer: str) -> str:
+    return hashlib.sha256(f"cert:{signer}".encode()).hexdigest()[:32].upper()
+
+
+@routes.add("POST", "/ca/signatures")
+def ca_sign(state, m, q, body, headers):
+    _require(body, "signer_id", "document_hash")
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", str(body["document_hash"])):
+        raise HttpError(400, "invalid_hash", "document_hash must be 64 hex characters (SHA-256 / SM3)")
+    if not state.hospital.find_staff(employee_no=body["signer_id"]):
+        raise HttpError(422, "unknown_signer", "no certificate for this signer")
+    digest = body["document_hash"].lower()
+    return 201, {"signature_value": _ca_signature(body["signer_id"], digest),
+                 "cert_serial": _cert_serial(body["signer_id"]),
+                 "algorithm": body.get("algorithm", "SM2-SM3"),
+                 "signed_at": datetime.now(data.CST).isoformat(timespec="seconds")}
+
+
+@routes.add("POST", "/ca/verifications")
+def ca_verify(state, m, q, body, headers):
+    _require(body, "signer_id", "document_hash", "signature_value")
+    ok = hmac.compare_digest(_ca_signature(body["signer_id"], str(body["document_hash"]).lower()),
+                             str(body["signature_value"]))
+    return 200, {"valid": ok, "cert_serial": _cert_serial(body["signer_id"])}
+
+
+# --- WeChat (the shapes of api.weixin.qq.com: HTTP 200 with errcode, as WeChat answers) ----------------
+def _wx_error(code: int, msg: str):
+    return 200, {"errcode": code, "errmsg": msg}
+
+
+def _wx_token_ok(state, q) -> bool:
+    return _one(q, "access_token") in state.tokens
+
+
+@routes.add("GET", "/wechat/cgi-bin/token")
+def wx_token(state, m, q, body, headers):
+    if not (_one(q, "appid") and _one(q, "secret")) or _one(q, "grant_type") != "client_credential":
+        return _wx_error(40013, "invalid appid")
+    token = "simtoken-" + hashlib.sha1(f"{_one(q, 'appid')}:{next(state.seq)}".encode()).hexdigest()[:20]
+    with state.lock:
+        state.tokens.add(token)
+    return 200, {"access_token": token, "expires_in": 7200}
+
+
+@routes.add("GET", "/wechat/sns/jscode2session")
+def wx_code_to_session(state, m, q, body, headers):
+    """'wxcode-<n>' → a stable openid for n (session_key too); anything else is an invalid code (40029)."""
+    code = _one(q, "js_code") or ""
+    if not (_one(q, "appid") and _one(q, "secret")):
+        return _wx_error(41002, "appid missing")
+    match = re.fullmatch(r"wxcode-([\w-]{1,64})", code)
+    if not match:
+        return _wx_error(40029, "invalid code")
+    n = match.group(1)
+    return 200, {"openid": data.openid_for(n), "unionid": "usim" + data.openid_for(n)[4:],
+                 "session_key": base64.b64encode(hashlib.md5(f"sk:{n}".encode()).digest()).decode()}
+
+
+@routes.add("POST", "/wechat/wxa/business/getuserphonenumber")
+def wx_phone(state, m, q, body, headers):
+    """'phonecode-<i>' → patient i's phone (1-based, as /_sim/patients); 'phonecode-<11 digits>' → that phone."""
+    if not _wx_token_ok(state, q):
+        return _wx_error(40001, "invalid credential, access_token is invalid or not latest")
+    code = str(body.get("code", ""))
+    match = re.fullmatch(r"phonecode-(\d+)", code)
+    if not match:
+        return _wx_error(40029, "invalid code")
+    value = match.group(1)
+    if len(value) == 11:
+        phone = value
+    else:
+        i = int(value)
+        if not 1 <= i <= len(state.hospital.patients):
+            return _wx_error(40029, "invalid code")
+        phone = state.hospital.patients[i - 1].phone
+    return 200, {"errcode": 0, "errmsg": "ok", "phone_info": {
+        "phoneNumber": phone, "purePhoneNumber": phone, "countryCode": "86",
+        "watermark": {"timestamp": int(time.time()), "appid": "wxsim"}}}
+
+
+@routes.add("POST", "/wechat/cgi-bin/message/subscribe/send")
+def wx_subscribe_send(state, m, q, body, headers):
+    if not _wx_token_ok(state, q):
+        return _wx_error(40001, "invalid credential, access_token is invalid or not latest")
+    if not body.get("touser"):
+        return _wx_error(40003, "invalid openid")
+    if not body.get("template_id"):
+        return _wx_error(40037, "invalid template_id")
+    payload = body.get("data")
+    if not isinstance(payload, dict) or not all(isinstance(v, dict) and "value" in v for v in payload.values()):
+        return _wx_error(47003, "argument invalid! data.value is empty")
+    if str(body["touser"]).endswith("-refused"):
+        return _wx_error(43101, "user refuse to accept the msg")
+    with state.lock:
+        msgid = next(state.seq)
+        state.wechat_messages.append({"msgid": msgid, "touser": body["touser"], "template_id": body["template_id"],
+                                      "page": body.get("page", ""), "data": payload,
+                                      "miniprogram_state": body.get("miniprogram_state", "formal")})
+    return 200, {"errcode": 0, "errmsg": "ok", "msgid": msgid}
+
+
+# --- /_sim helpers ------------------------------------------------------------------------------------
+def _patient_summary(p: data.Patient) -> dict:
+    return {"index": p.index, "reg_no": p.reg_no, "outpatient_no": p.outpatient_no, "name": p.name, "sex": p.sex,
+            "birth_date": p.birth_date.isoformat(), "id_number": p.id_number, "phone": p.phone,
+            "address": p.address, "department_code": p.visits[-1].department_code,
+            "visit_nos": [v.visit_no for v in p.visits],
+            "diagnoses": [{"code": c, "name": n} for v in p.visits for c, n in v.diagnoses],
+            "wechat_phone_code": f"phonecode-{p.index}"}
+
+
+@routes.add("GET", "/_sim/health")
+def sim_health(state, m, q, body, headers):
+    return 200, {"status": "ok", "seed": state.hospital.seed, "anchor_date": state.hospital.anchor.isoformat()}
+
+
+@routes.add("GET", "/_sim/patients")
+def sim_patients(state, m, q, body, headers):
+    patients = state.hospital.patients
+    if _one(q, "department"):
+        patients = [p for p in patients if p.visits[-1].department_code == _one(q, "department")]
+    return 200, {"items": [_patient_summary(p) for p in patients]}
+
+
+@routes.add("GET", r"/_sim/patients/(?P<reg_no>[^/]+)")
+def sim_patient(state, m, q, body, headers):
+    p = state.hospital.patient_by_reg_no(m["reg_no"])
+    if not p:
+        raise HttpError(404, "not_found", "unknown patient")
+    return 200, _patient_summary(p)
+
+
+@routes.add("GET", "/_sim/staff")
+def sim_staff(state, m, q, body, headers):
+    staff = state.hospital.staff
+    for key in ("role", "department_code"):
+        if _one(q, key):
+            staff = [s for s in staff if getattr(s, key) == _one(q, key)]
+    return 200, {"items": [vars(s) for s in staff]}
+
+
+@routes.add("GET", "/_sim/departments")
+def sim_departments(state, m, q, body, headers):
+    return 200, {"items": [{"code": c, "name": n} for c, n in data.DEPARTMENTS.items()]}
+
+
+@routes.add("GET", "/_sim/procedures")
+def sim_procedures(state, m, q, body, headers):
+    return 200, {"items": [{"code": c, "name": n, "grade": g, "incision_class": i, "department_code": d}
+                           for c, n, g, i, d in state.hospital.procedures]}
+
+
+def _filter_phone(items, q, key="phone"):
+    return [r for r in items if not _one(q, key) or r.get(key) == _one(q, key)]
+
+
+@routes.add("GET", "/_sim/sms")
+def sim_sms(state, m, q, body, headers):
+    return 200, {"items": _filter_phone(state.sms, q)}
+
+
+@routes.add("GET", "/_sim/wechat/messages")
+def sim_wechat(state, m, q, body, headers):
+    return 200, {"items": _filter_phone(state.wechat_messages, q, "touser")}
+
+
+@routes.add("GET", "/_sim/push")
+def sim_push(state, m, q, body, headers):
+    return 200, {"items": _filter_phone(state.push, q, "token")}
+
+
+@routes.add("GET", "/_sim/voice")
+def sim_voice(state, m, q, body, headers):
+    return 200, {"items": _filter_phone(list(state.voice.values()), q)}
+
+
+@routes.add("GET", "/_sim/theatre")
+def sim_theatre(state, m, q, body, headers):
+    state.run_scheduler()
+    return 200, {"items": [_public(a) for a in state.applications.values()],
+                 "delay_seconds": state.theatre_delay}
+
+
+@routes.add("GET", "/_sim/requests")
+def sim_requests(state, m, q, body, headers):
+    items = state.requests
+    if _one(q, "path"):
+        items = [r for r in items if r["path"] == _one(q, "path")]
+    return 200, {"items": items}
+
+
+@routes.add("POST", "/_sim/reset")
+def sim_reset(state, m, q, body, headers):
+    state.reset()
+    return 200, {"status": "reset"}
+
+
+@routes.add("POST", "/_sim/config")
+def sim_config(state, m, q, body, headers):
+    if "theatre_delay_seconds" in body:
+        try:
+            state.theatre_delay = max(0.0, float(body["theatre_delay_seconds"]))
+        except (TypeError, ValueError) as exc:
+            raise HttpError(400, "invalid", "theatre_delay_seconds must be a number") from exc
+    return 200, {"theatre_delay_seconds": state.theatre_delay}
+
+
+@routes.add("POST", "/_sim/faults")
+def sim_add_fault(state, m, q, body, headers):
+    """{"path": "/sms/messages", "status": 503, "delay": 0, "count": 2}: the next `count` requests to `path`
+    wait `delay` seconds and, if `status` is set, answer that status instead of the normal response."""
+    _require(body, "path")
+    try:
+        fault = {"path": body["path"], "status": int(body["status"]) if body.get("status") else None,
+                 "delay": float(body.get("delay") or 0), "count": int(body.get("count") or 1)}
+    except (TypeError, ValueError) as exc:
+        raise HttpError(400, "invalid", "status, delay and count must be numbers") from exc
+    with state.lock:
+        state.faults.append(fault)
+    return 201, fault
+
+
+@routes.add("DELETE", "/_sim/faults")
+def sim_clear_faults(state, m, q, body, headers):
+    with state.lock:
+        state.faults.clear()
+    return 200, {"status": "cleared"}
+
+
+# --- the HTTP plumbing --------------------------------------------------------------------------------
+class Handler(BaseHTTPRequestHandler):
+    server_version = "HospitalSim/1.0"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):  # quiet unless the server was started verbose
+        if getattr(self.server, "verbose", False):
+            super().log_message(fmt, *args)
+
+    def _send(self, status: int, payload, content_type="application/json; charset=utf-8"):
+        raw = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+        if self.path.startswith("/fhir/") and content_type.startswith("application/json"):
+            content_type = "application/fhir+json; charset=utf-8"
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _take_fault(self, path: str):
+        state: State = self.server.state
+        with state.lock:
+            for fault in state.faults:
+                if fault["path"] == path and fault["count"] > 0:
+                    fault["count"] -= 1
+                    return dict(fault)
+        return None
+
+    def _handle(self, method: str):
+        state: State = self.server.state
+        parts = urlsplit(self.path)
+        path = parts.path.rstrip("/") or "/"
+        query = parse_qs(parts.query)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        key = self.headers.get("Idempotency-Key", "")
+        with state.lock:
+            state.requests.append({"method": method, "path": path, "idempotency_key": key})
+            del state.requests[:-500]
+        fault = self._take_fault(path)
+        if fault:
+            if fault["delay"]:
+                time.sleep(fault["delay"])
+            if fault["status"]:
+                return self._send(fault["status"], {"error": {"code": "injected_fault",
+                                                              "message": "fault injected by /_sim/faults"}})
+        try:
+            body = {}
+            if raw:
+                try:
+                    body = json.loads(raw)
+                except ValueError as exc:
+                    raise HttpError(400, "invalid_json", f"body is not JSON: {exc}") from exc
+                if not isinstance(body, dict):
+                    raise HttpError(400, "invalid_json", "body must be a JSON object")
+            fn, match = routes.resolve(method, path)
+            if method == "POST" and key:
+                with state.lock:
+                    cached = state.idempotent.get((path, key))
+                if cached:
+                    return self._send(*cached)
+            status, payload = fn(state, match, query, body, self.headers)
+            if method == "POST" and key and status < 500:
+                with state.lock:
+                    state.idempotent[(path, key)] = (status, payload)
+            self._send(status, payload)
+        except HttpError as err:
+            if path.startswith("/fhir/"):
+                self._send(err.status, fhir.outcome(err.code, err.message))
+            else:
+                self._send(err.status, {"error": {"code": err.code, "message": err.message}})
+        except Exception as exc:  # noqa: BLE001 — a simulator bug must still answer, as JSON
+            self._send(500, {"error": {"code": "simulator_error", "message": repr(exc)}})
+
+    def do_GET(self):
+        self._handle("GET")
+
+    def do_POST(self):
+        self._handle("POST")
+
+    def do_DELETE(self):
+        self._handle("DELETE")
+
+    def do_PUT(self):
+        self._handle("PUT")
+
+
+class SimulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, *, seed=data.DEFAULT_SEED, anchor=None, theatre_delay=2.0, verbose=False):
+        super().__init__(address, Handler)
+        self.state = State(data.Hospital(seed=seed, anchor=anchor), theatre_delay=theatre_delay)
+        self.verbose = verbose
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+def start_in_thread(host="127.0.0.1", port=0, **kwargs) -> tuple[SimulatorServer, threading.Thread]:
+    """Start a simulator on a background thread (port 0 = any free port); stop with `server.shutdown()`."""
+    server = SimulatorServer((host, port), **kwargs)
+    thread = threading.Thread(target=server.serve_forever, name="hospital-sim", daemon=True)
+    thread.start()
+    return server, thread
