@@ -52,3 +52,48 @@ def make_staff(role="doctor", *, ward=None, department=None, phone=None, name=No
     if ward is not None:
         user.wards.add(ward)
     return user
+
+
+# --- accounts: principals and tokens (a test logs in without SMS round trips) ---------------------------------
+
+
+def staff_token(user, *, amr=("otp",)):
+    """An access token for `user` exactly as a login issues it. Admin endpoints (users, permissions) need
+    the admin-web second factor: use `admin_token(user)` (amr pwd + otp) for those."""
+    from accounts.tokens import issue_staff_tokens
+
+    return issue_staff_tokens(user, amr=amr)["access"]
+
+
+def admin_token(user):
+    return staff_token(user, amr=("otp", "pwd"))
+
+
+def make_patient_account(*, patient=None, phone=None, openid=None):
+    """A patient principal, bound to `patient` (a cases.Patient) when given."""
+    from django.utils import timezone
+
+    from accounts.models import PatientAccount
+
+    now = timezone.now()
+    return PatientAccount.objects.create(
+        wechat_openid=openid or f"openid-test-{next(_seq)}",
+        phone=phone or "",
+        phone_verified_at=now if phone else None,
+        patient=patient,
+        bound_at=now if patient else None,
+    )
+
+
+def patient_token(account, *, amr=("wechat",)):
+    """An access token of the patient principal `account` (a PatientAccount)."""
+    from accounts.tokens import issue_patient_tokens
+
+    return issue_patient_tokens(account, amr=amr)["access"]
+
+
+def authenticate(client, principal, **token_kwargs):
+    """Put a bearer token for `principal` (User or PatientAccount) on a DRF APIClient; returns the client."""
+    token = patient_token(principal, **token_kwargs) if principal.is_patient else staff_token(principal, **token_kwargs)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client

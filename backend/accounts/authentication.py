@@ -1,8 +1,85 @@
-"""JWT authentication for both principals: staff (accounts.User) and patients (separate token type)."""
+"""JWT authentication for both principals: staff (accounts.User) and patients (PatientAccount).
 
+The token's `principal` claim decides how it resolves (see accounts.tokens); a patient token never becomes
+a User and a staff token never a PatientAccount. Disabled principals and virtual surgeons are refused, and
+so is a principal idle longer than SESSION_IDLE_MINUTES (PATIENT_SESSION_IDLE_MINUTES for patients):
+last activity is tracked on the principal and refreshed at most every SESSION_TOUCH_SECONDS.
+"""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+
+from accounts.conf import conf
+from accounts.tokens import PATIENT, PATIENT_CLAIM, PRINCIPAL_CLAIM, STAFF
+
+
+def idle_limit(principal):
+    minutes = conf("PATIENT_SESSION_IDLE_MINUTES") if principal.is_patient else conf("SESSION_IDLE_MINUTES")
+    return timedelta(minutes=minutes)
+
+
+def is_idle(principal, now=None) -> bool:
+    last = principal.last_activity_at
+    if last is None:
+        return False  # never active through a token yet (tokens are only issued by logins, which set it)
+    return (now or timezone.now()) - last > idle_limit(principal)
+
+
+def touch(principal, now=None):
+    now = now or timezone.now()
+    last = principal.last_activity_at
+    if last is None or (now - last).total_seconds() >= conf("SESSION_TOUCH_SECONDS"):
+        principal.touch()
 
 
 class PrincipalJWTAuthentication(JWTAuthentication):
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        principal, token = result
+        now = timezone.now()
+        if is_idle(principal, now):
+            raise AuthenticationFailed(_("The session expired after inactivity; please log in again."),
+                                       code="session_idle")
+        touch(principal, now)
+        return principal, token
+
     def get_user(self, validated_token):
-        return super().get_user(validated_token)
+        kind = validated_token.get(PRINCIPAL_CLAIM, STAFF)
+        if kind == PATIENT:
+            from accounts.models import PatientAccount
+
+            account = (
+                PatientAccount.objects.select_related("patient").filter(uuid=validated_token.get(PATIENT_CLAIM)).first()
+            )
+            if account is None:
+                raise AuthenticationFailed(_("User not found"), code="user_not_found")
+            if not account.is_active:
+                raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+            return account
+        if kind != STAFF:
+            raise InvalidToken(_("Token contained no recognizable user identification"))
+        user = super().get_user(validated_token)  # refuses unknown and disabled users
+        if user.is_virtual:
+            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        return user
+
+
+
+try:  # OpenAPI: document the bearer scheme for this authenticator
+    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+    class PrincipalJWTAuthenticationScheme(OpenApiAuthenticationExtension):
+        target_class = "accounts.authentication.PrincipalJWTAuthentication"
+        name = "jwtAuth"
+
+        def get_security_definition(self, auto_schema):
+            return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                    "description": 'Access token from /auth/login/ (staff) or /patient-auth/... (patients): "Bearer <token>"'}
+except ImportError:  # pragma: no cover
+    pass

@@ -141,3 +141,83 @@ class User(BaseModel, AbstractBaseUser):
     def touch(self):
         self.last_activity_at = timezone.now()
         User.objects.filter(pk=self.pk).update(last_activity_at=self.last_activity_at)
+
+
+class OtpPurpose(models.TextChoices):
+    STAFF_LOGIN = "staff_login", _("Staff login")
+    ADMIN_2FA = "admin_2fa", _("Administrator second factor")
+    REGISTER = "register", _("Staff real-name registration")
+    PATIENT_LOGIN = "patient_login", _("Patient login")
+    PATIENT_BIND = "patient_bind", _("Patient real-name binding")
+
+
+class OtpChallenge(BaseModel):
+    """One SMS verification code. Only a salted HMAC of the code is stored; the phone only as a blind index.
+
+    A challenge is single use, expires after OTP_TTL_SECONDS and dies after OTP_MAX_ATTEMPTS wrong guesses.
+    """
+
+    phone_index = models.CharField(max_length=64, db_index=True)
+    phone_masked = models.CharField(max_length=20)
+    purpose = models.CharField(max_length=20, choices=OtpPurpose.choices)
+    salt = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    consumed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sms_message_id = models.CharField(max_length=100, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["phone_index", "purpose", "created_at"])]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} {self.phone_masked}"
+
+
+class PatientAccount(BaseModel):
+    """A patient principal (mini-program or phone login). Never a User; reaches only its bound Patient."""
+
+    wechat_openid = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    wechat_unionid = models.CharField(max_length=64, null=True, blank=True, db_index=True)
+    phone = EncryptedTextField(_("mobile number"), blank=True, default="")
+    phone_index = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    phone_verified_at = models.DateTimeField(null=True, blank=True)
+    patient = models.ForeignKey(
+        "cases.Patient", on_delete=models.PROTECT, null=True, blank=True, related_name="accounts"
+    )
+    bound_at = models.DateTimeField(null=True, blank=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(_("enabled"), default=True)
+
+    # Principal protocol shared with User (DRF, audit, accounts.permissions, org.scoping).
+    is_patient = True
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_superuser = False
+    is_virtual = False
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.display_name
+
+    def save(self, *args, **kwargs):
+        self.phone_index = blind_index(self.phone) if self.phone else ""
+        super().save(*args, **kwargs)
+
+    @property
+    def display_name(self):
+        from core.identity import mask_name, mask_phone
+
+        if self.patient_id:
+            return mask_name(self.patient.name)
+        return mask_phone(self.phone) or "patient"
+
+    def touch(self):
+        self.last_activity_at = timezone.now()
+        PatientAccount.objects.filter(pk=self.pk).update(last_activity_at=self.last_activity_at)

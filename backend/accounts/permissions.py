@@ -8,6 +8,7 @@ grants and per-user extra grants through the API; checks read the database, not 
 from dataclasses import dataclass
 
 from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
 
@@ -108,3 +109,38 @@ def requires(*slugs):
 
     _Requires.__name__ = "Requires_" + "_".join(s.replace(".", "_") for s in slugs)
     return _Requires
+
+
+class IsStaff(BasePermission):
+    """An authenticated, enabled staff principal (never a patient token). The default for staff endpoints."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user is not None and user.is_authenticated and not getattr(user, "is_patient", False))
+
+
+class IsPatient(BasePermission):
+    """An authenticated patient principal (patient token). Staff tokens are refused."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user is not None and user.is_authenticated and getattr(user, "is_patient", False))
+
+
+class SecondFactor(BasePermission):
+    """The token came from the admin-web login: password AND SMS code (MLPS 身份鉴别 d).
+
+    Switched off only by ADMIN_REQUIRE_SECOND_FACTOR = False.
+    """
+
+    message = _("This action requires logging in with password and SMS code (admin login).")
+    code = "second_factor_required"
+
+    def has_permission(self, request, view):
+        from accounts.conf import conf
+
+        if not conf("ADMIN_REQUIRE_SECOND_FACTOR"):
+            return True
+        token = request.auth
+        amr = set(token.get("amr", []) if token is not None and hasattr(token, "get") else [])
+        return {"pwd", "otp"} <= amr

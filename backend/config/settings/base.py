@@ -224,7 +224,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {"ManagementModeEnum": "org.models.ManagementMode"},
 }
 
 LOGGING = {
@@ -296,3 +296,16 @@ OBJECT_STORAGE = {
     "secret_key": env("OBJECT_STORAGE_SECRET_KEY", env("STORAGE_SECRET_KEY", "")),
     "region_name": env("OBJECT_STORAGE_REGION", env("STORAGE_REGION", "us-east-1")),
 }
+
+# Accounts and authentication (see accounts/conf.py for what each one does).
+OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 300)  # a code expires after 5 minutes
+OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5)  # wrong guesses before one code dies
+OTP_PHONE_PER_MINUTE = env_int("OTP_PHONE_PER_MINUTE", 1)
+OTP_PHONE_PER_HOUR = env_int("OTP_PHONE_PER_HOUR", 5)
+OTP_IP_PER_HOUR = env_int("OTP_IP_PER_HOUR", 30)
+OTP_LOCKOUT_FAILURES = env_int("OTP_LOCKOUT_FAILURES", 5)  # failed verifications (codes or passwords) …
+OTP_LOCKOUT_MINUTES = env_int("OTP_LOCKOUT_MINUTES", 15)  # … lock the phone for this long
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)  # idle principals must log in again
+PATIENT_SESSION_IDLE_MINUTES = env_int("PATIENT_SESSION_IDLE_MINUTES", SESSION_IDLE_MINUTES)
+ADMIN_REQUIRE_SECOND_FACTOR = env_bool("ADMIN_REQUIRE_SECOND_FACTOR", True)  # user/permission admin needs pwd+otp
+PATIENT_BIND_REQUIRE_HIS_PHONE = env_bool("PATIENT_BIND_REQUIRE_HIS_PHONE", True)
