@@ -54,6 +54,100 @@ def make_staff(role="doctor", *, ward=None, department=None, phone=None, name=No
     return user
 
 
+# --- cases (patients and surgical cases, built through cases.services) ----------------------------------------
+
+_NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周婷", "吴军"]
+
+
+def make_patient(*, name=None, reg_no=None, id_number=None, phone=None, sex=None, identifiers=()):
+    """A patient resolved from a HIS record (cases.services.patient_get_or_create_from_his)."""
+    from datetime import date
+
+    from cases.services import patient_get_or_create_from_his
+    from core.identity import id_number_birth_date, id_number_sex
+    from integrations.ports.his import HisPatient, Identifier
+
+    n = next(_seq)
+    id_number = id_number or valid_id_number(birth=f"19{60 + n % 40:02d}0{1 + n % 9}1{n % 9}")
+    his = HisPatient(
+        reg_no=reg_no or f"R{n:08d}",
+        name=name or _NAMES[n % len(_NAMES)],
+        sex=sex or id_number_sex(id_number),
+        birth_date=id_number_birth_date(id_number) if id_number else date(1980, 1, 1),
+        phone=phone or unique_phone(),
+        id_number=id_number,
+        identifiers=tuple(Identifier(s, v) for s, v in identifiers),
+    )
+    patient, _created = patient_get_or_create_from_his(his_patient=his)
+    return patient
+
+
+# The service path from a fresh draft to each state (inpatient-style wards; outpatient skips admit/discharge).
+_CASE_PATHS = {
+    "draft": [],
+    "pending_pool": [("to_pending_pool", {"reason": "患者考虑中"})],
+    "booked": ["confirm"],
+    "application_sent": ["confirm", "assess", "send_application"],
+    "scheduled": ["confirm", "assess", "send_application", "theatre_scheduled"],
+    "admitted": ["confirm", "assess", "send_application", "theatre_scheduled", "admit"],
+    "in_theatre": ["confirm", "assess", "send_application", "theatre_scheduled", "admit", "enter_theatre"],
+    "operated": ["confirm", "assess", "send_application", "theatre_scheduled", "admit", "enter_theatre",
+                 "finish_operation"],
+    "discharged": ["confirm", "assess", "send_application", "theatre_scheduled", "admit", "enter_theatre",
+                   "finish_operation", "discharge"],
+    "follow_up": ["confirm", "assess", "send_application", "theatre_scheduled", "admit", "enter_theatre",
+                  "finish_operation", "discharge", "start_follow_up"],
+    "closed": ["confirm", "assess", "send_application", "theatre_scheduled", "admit", "enter_theatre",
+               "finish_operation", "discharge", "start_follow_up", "close"],
+    "cancelled": ["confirm", ("cancel", {"reason_code": "patient_request", "reason_text": "家中有事"})],
+    "no_show": ["confirm", ("no_show", {"reason": "未到院"})],
+    "terminated": ["confirm", ("terminate", {"reason": "麻醉评估未通过"})],
+    "transferred_to_inpatient": ["confirm", "assess", "send_application", "theatre_scheduled", "admit",
+                                 ("transfer_to_inpatient", {"reason": "术后观察超过48小时"})],
+}
+_OUTPATIENT_SKIPS = {"admit", "discharge"}
+
+
+def make_case(state="draft", *, ward=None, patient=None, surgeon=None, actor=None, planned_date=None,
+              procedure_name="腹腔镜胆囊切除术", anaesthesia_clinic_required=True, admitted_at=None):
+    """A surgical case in `state`, driven there through case_create + case_transition (actor None = system).
+
+    `admitted_at` back-dates the admission (length-of-stay tests). Outpatient-surgery wards skip admit and
+    discharge, as the state machine does.
+    """
+    from django.utils import timezone
+
+    from cases.services import case_create, case_record_milestone, case_transition
+    from org.models import ManagementMode
+
+    ward = ward or make_ward()
+    surgeon = surgeon or make_staff("doctor", ward=ward)
+    patient = patient or make_patient()
+    case = case_create(
+        actor=actor, patient=patient, ward=ward, surgeon=surgeon, procedure_name=procedure_name,
+        procedure_code="51.2300", planned_date=planned_date or timezone.localdate(), planned_session="am",
+        anaesthesia_method="general", anaesthesia_clinic_required=anaesthesia_clinic_required,
+    )
+    outpatient = ward.management_mode == ManagementMode.OUTPATIENT
+    if state == "transferred_to_inpatient" and outpatient:
+        steps = _CASE_PATHS["in_theatre"] + [("transfer_to_inpatient", {"reason": "需住院治疗"})]
+    else:
+        steps = _CASE_PATHS[state]
+    for step in steps:
+        name, data = (step, {}) if isinstance(step, str) else step
+        if outpatient and name in _OUTPATIENT_SKIPS:
+            continue
+        if name == "assess":
+            case_record_milestone(case=case, milestone="preop_assessment", status="passed", actor=actor)
+            if anaesthesia_clinic_required:
+                case_record_milestone(case=case, milestone="anaesthesia_clinic", status="passed", actor=actor)
+            continue
+        if name == "admit" and admitted_at is not None:
+            data = {**data, "occurred_at": admitted_at}
+        case = case_transition(case=case, transition=name, actor=actor, **data)
+    return case
+
+
 # --- accounts: principals and tokens (a test logs in without SMS round trips) ---------------------------------
 
 

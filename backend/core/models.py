@@ -15,3 +15,37 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class OutboxMessage(models.Model):
+    """A domain event waiting for delivery, written in the same transaction as the change (see core.outbox)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    topic = models.CharField(max_length=120, db_index=True)  # e.g. "cases.case.booked"
+    key = models.CharField(max_length=64, blank=True, db_index=True)  # aggregate id, e.g. the case uuid
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True, db_index=True)  # every handler delivered
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["dispatched_at", "created_at"], name="outbox_pending_idx")]
+
+    def __str__(self):
+        return f"{self.topic} {self.uuid}"
+
+
+class OutboxDelivery(models.Model):
+    """One handler has processed one message; the unique pair makes redelivery a no-op for that handler."""
+
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="deliveries")
+    handler = models.CharField(max_length=200)
+    delivered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "handler"], name="uniq_outbox_delivery")]
+
+    def __str__(self):
+        return f"{self.handler} ← {self.message_id}"

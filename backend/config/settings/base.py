@@ -257,7 +257,10 @@ INTEGRATION_ADAPTERS = {
     # The demo cannot redirect firebase-admin, so push goes to the simulator's recorder; production sets
     # PUSH_ADAPTER=integrations.adapters.fcm.FirebasePushAdapter.
     "push": env("PUSH_ADAPTER", "integrations.adapters.http_json.SimulatorPushAdapter"),
-    "storage": env("OBJECT_STORAGE_ADAPTER", "integrations.adapters.storage.Boto3ObjectStorage"),
+    # S3 API when an object store is configured, else files under MEDIA_ROOT (the embedded demo).
+    "storage": env("OBJECT_STORAGE_ADAPTER", "integrations.adapters.storage.Boto3ObjectStorage"
+                   if env("OBJECT_STORAGE_ENDPOINT_URL") or env("STORAGE_BUCKET")
+                   else "integrations.adapters.storage.LocalObjectStorage"),
 }
 INTEGRATION_ENDPOINTS = {
     port: env(f"{port.upper()}_BASE_URL", "")
@@ -309,3 +312,26 @@ SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)  # idle principals mu
 PATIENT_SESSION_IDLE_MINUTES = env_int("PATIENT_SESSION_IDLE_MINUTES", SESSION_IDLE_MINUTES)
 ADMIN_REQUIRE_SECOND_FACTOR = env_bool("ADMIN_REQUIRE_SECOND_FACTOR", True)  # user/permission admin needs pwd+otp
 PATIENT_BIND_REQUIRE_HIS_PHONE = env_bool("PATIENT_BIND_REQUIRE_HIS_PHONE", True)
+
+# Outbox (core.outbox): delivery of domain events after commit, retries, and the sweeper.
+OUTBOX_SWEEP_AFTER_SECONDS = env_int("OUTBOX_SWEEP_AFTER_SECONDS", 60)  # undelivered this long → re-enqueue
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 20)  # then the message stays for an operator (last_error)
+OUTBOX_TASK_MAX_RETRIES = env_int("OUTBOX_TASK_MAX_RETRIES", 5)
+OUTBOX_RETRY_BACKOFF_SECONDS = env_int("OUTBOX_RETRY_BACKOFF_SECONDS", 2)  # 2, 4, 8, 16… seconds
+OUTBOX_RETRY_BACKOFF_MAX = env_int("OUTBOX_RETRY_BACKOFF_MAX", 300)
+OUTBOX_EXTRA_HANDLER_MODULES = env_list("OUTBOX_EXTRA_HANDLER_MODULES")  # besides every app's handlers.py
+# Length-of-stay clock (G3): hours after admission at which a case is flagged.
+CASE_LOS_APPROACHING_24_HOURS = env_int("CASE_LOS_APPROACHING_24_HOURS", 20)
+CASE_LOS_LIMIT_24_HOURS = env_int("CASE_LOS_LIMIT_24_HOURS", 24)  # beyond: delayed discharge
+CASE_LOS_APPROACHING_48_HOURS = env_int("CASE_LOS_APPROACHING_48_HOURS", 44)
+CASE_LOS_LIMIT_48_HOURS = env_int("CASE_LOS_LIMIT_48_HOURS", 48)  # beyond: discharge or transfer to inpatient
+CELERY_BEAT_SCHEDULE["core.sweep_outbox"] = {"task": "core.sweep_outbox", "schedule": 30.0}
+CELERY_BEAT_SCHEDULE["cases.los_clock"] = {"task": "cases.los_clock", "schedule": 300.0}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "CaseStateEnum": "cases.models.CaseState",
+        "CaseActorKindEnum": "cases.models.ActorKind",
+        "CancelReasonEnum": "cases.models.CancelReason",
+        "CancelStageEnum": "cases.models.CancelStage",
+    }
+)

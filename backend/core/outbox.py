@@ -1,0 +1,170 @@
+"""The transactional outbox: domain events leave the database only after the change that caused them commits.
+
+Writing side (inside a service's transaction)::
+
+    outbox_publish(topic="cases.case.booked", key=str(case.uuid), payload={...})
+
+stores an `OutboxMessage` in the same transaction and registers `transaction.on_commit` to enqueue the
+Celery task `core.deliver_outbox_message`. A rolled-back transaction leaves neither the row nor the task.
+
+Reading side: handlers register for topic patterns (shell-style, ``"cases.case.*"``)::
+
+    @outbox_handler("cases.case.*")
+    def push_to_screens(message): ...
+
+Apps keep their handlers in ``<app>/handlers.py`` (auto-discovered); settings.OUTBOX_EXTRA_HANDLER_MODULES
+adds more modules (tests use it to plug probes into a real worker).
+
+Delivery guarantees:
+- each handler runs inside its own database transaction that also writes its `OutboxDelivery` row while
+  holding a lock on the message row, so database effects of a handler happen exactly once per message
+  even when two workers or a redelivery race; effects outside the database (a Channels publish, an HTTP
+  call) are at-least-once and should use ``message.uuid`` as their idempotency key;
+- a failing handler does not block the others; the task retries with exponential backoff;
+- a worker killed mid-delivery (or a lost broker message) is recovered by the periodic sweeper, which
+  re-enqueues messages that are not fully delivered after OUTBOX_SWEEP_AFTER_SECONDS.
+"""
+
+import fnmatch
+import importlib
+import logging
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Handler:
+    name: str
+    pattern: str
+    func: object
+
+    def matches(self, topic: str) -> bool:
+        return fnmatch.fnmatchcase(topic, self.pattern)
+
+
+_HANDLERS: dict[str, Handler] = {}
+_discovered = False
+
+
+def outbox_handler(pattern: str, *, name: str | None = None):
+    """Register `func(message)` for topics matching `pattern`. The name is stored per delivery: keep it stable."""
+
+    def decorator(func):
+        handler_name = name or f"{func.__module__}.{func.__qualname__}"
+        existing = _HANDLERS.get(handler_name)
+        if existing is not None and existing.func is not func and existing.pattern != pattern:
+            raise ValueError(f"outbox handler {handler_name} registered twice")
+        _HANDLERS[handler_name] = Handler(handler_name, pattern, func)
+        return func
+
+    return decorator
+
+
+def discover_handlers():
+    global _discovered
+    if not _discovered:
+        autodiscover_modules("handlers")
+        for module in getattr(settings, "OUTBOX_EXTRA_HANDLER_MODULES", []):
+            importlib.import_module(module)
+        _discovered = True
+    return dict(_HANDLERS)
+
+
+def handlers_for(topic: str) -> list[Handler]:
+    """Matching handlers in a stable order (by name)."""
+    return sorted((h for h in discover_handlers().values() if h.matches(topic)), key=lambda h: h.name)
+
+
+def _jsonable(payload):
+    import json
+
+    return json.loads(json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+
+def outbox_publish(*, topic: str, payload: dict, key: str = ""):
+    """Store a message in the current transaction; enqueue its delivery once the transaction commits."""
+    from core.models import OutboxMessage
+
+    message = OutboxMessage.objects.create(topic=topic, key=str(key)[:64], payload=_jsonable(payload))
+    transaction.on_commit(lambda: enqueue_delivery(message.pk), robust=True)
+    return message
+
+
+def enqueue_delivery(message_id: int):
+    """Hand a message to Celery. A broker outage is logged, not raised: the sweeper picks the message up later."""
+    from core.tasks import deliver_outbox_message
+
+    try:
+        deliver_outbox_message.delay(message_id)
+    except Exception:  # noqa: BLE001 - the message is durable; losing the enqueue only delays it
+        logger.exception("could not enqueue outbox message %s; the sweeper will retry", message_id)
+
+
+class DeliveryIncomplete(Exception):
+    """At least one handler failed; the task retries (the delivered handlers are not run again)."""
+
+
+def deliver_message(message_id: int) -> list[str]:
+    """Run every pending handler for one message. Returns the names delivered by this call.
+
+    Raises DeliveryIncomplete when a handler failed, after recording the error on the message.
+    """
+    from core.models import OutboxDelivery, OutboxMessage
+
+    message = OutboxMessage.objects.filter(pk=message_id).first()
+    if message is None or message.dispatched_at is not None:
+        return []
+    OutboxMessage.objects.filter(pk=message_id).update(attempts=F("attempts") + 1)
+    delivered, errors = [], []
+    for handler in handlers_for(message.topic):
+        try:
+            with transaction.atomic():
+                # The message row lock serialises concurrent deliveries of this message (a redelivered task,
+                # the sweeper): the second worker waits, then sees the delivery row and skips the handler.
+                OutboxMessage.objects.select_for_update().filter(pk=message_id).first()
+                if OutboxDelivery.objects.filter(message_id=message_id, handler=handler.name).exists():
+                    continue
+                handler.func(message)
+                OutboxDelivery.objects.create(message_id=message_id, handler=handler.name)
+            delivered.append(handler.name)
+        except Exception as exc:  # noqa: BLE001 - one failing consumer must not starve the others
+            logger.exception("outbox handler %s failed on message %s", handler.name, message.uuid)
+            errors.append(f"{handler.name}: {exc!r}\n{traceback.format_exc(limit=5)}")
+    if errors:
+        OutboxMessage.objects.filter(pk=message_id).update(last_error="\n".join(errors)[:4000])
+        raise DeliveryIncomplete(f"{len(errors)} handler(s) failed for message {message.uuid}")
+    OutboxMessage.objects.filter(pk=message_id, dispatched_at__isnull=True).update(
+        dispatched_at=timezone.now(), last_error=""
+    )
+    return delivered
+
+
+def pending_messages(*, older_than_seconds: float):
+    from core.models import OutboxMessage
+
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return OutboxMessage.objects.filter(
+        dispatched_at__isnull=True, created_at__lte=cutoff, attempts__lt=settings.OUTBOX_MAX_ATTEMPTS
+    ).order_by("id")
+
+
+def sweep_outbox(*, older_than_seconds: float | None = None, limit: int = 500) -> int:
+    """Re-enqueue messages not fully delivered after a while (crashed worker, lost broker message)."""
+    if older_than_seconds is None:
+        older_than_seconds = settings.OUTBOX_SWEEP_AFTER_SECONDS
+    ids = list(pending_messages(older_than_seconds=older_than_seconds).values_list("id", flat=True)[:limit])
+    for message_id in ids:
+        enqueue_delivery(message_id)
+    if ids:
+        logger.info("outbox sweeper re-enqueued %d message(s)", len(ids))
+    return len(ids)

@@ -1,0 +1,110 @@
+"""The transactional outbox: written with the change, delivered after commit, once per handler, retried."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from core import outbox
+from core.models import OutboxDelivery, OutboxMessage
+
+
+@pytest.fixture
+def probe():
+    """Register in-process handlers for topic 'tests.*' and remove them afterwards."""
+    calls = {"ok": [], "flaky": []}
+    state = {"fail": True}
+
+    def ok(message):
+        calls["ok"].append(message.uuid)
+
+    def flaky(message):
+        calls["flaky"].append(message.uuid)
+        if state["fail"]:
+            raise RuntimeError("consumer down")
+
+    outbox.discover_handlers()
+    outbox.outbox_handler("tests.*", name="tests.ok")(ok)
+    outbox.outbox_handler("tests.*", name="tests.flaky")(flaky)
+    yield calls, state
+    outbox._HANDLERS.pop("tests.ok", None)
+    outbox._HANDLERS.pop("tests.flaky", None)
+
+
+@pytest.mark.django_db
+def test_handlers_match_topic_patterns(probe):
+    names = [h.name for h in outbox.handlers_for("tests.thing.happened")]
+    assert names == ["tests.flaky", "tests.ok"]
+    assert "cases.realtime_push" in [h.name for h in outbox.handlers_for("cases.case.booked")]
+    assert "tests.ok" not in [h.name for h in outbox.handlers_for("cases.case.booked")]
+
+
+@pytest.mark.django_db
+def test_failing_handler_does_not_block_others_and_redelivery_is_idempotent(probe):
+    calls, state = probe
+    with transaction.atomic():
+        message = outbox.outbox_publish(topic="tests.thing.happened", payload={"n": 1}, key="k")
+    with pytest.raises(outbox.DeliveryIncomplete):
+        outbox.deliver_message(message.pk)
+    message.refresh_from_db()
+    assert calls["ok"] == [message.uuid] and calls["flaky"] == [message.uuid]
+    assert message.dispatched_at is None and "consumer down" in message.last_error and message.attempts == 1
+    assert list(message.deliveries.values_list("handler", flat=True)) == ["tests.ok"]
+
+    state["fail"] = False
+    assert outbox.deliver_message(message.pk) == ["tests.flaky"]  # only the one still owed
+    assert outbox.deliver_message(message.pk) == []  # fully delivered: nothing runs again
+    message.refresh_from_db()
+    assert calls["ok"] == [message.uuid] and len(calls["flaky"]) == 2
+    assert message.dispatched_at is not None and message.last_error == "" and message.attempts == 2
+    assert OutboxDelivery.objects.filter(message=message).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_delivery_happens_after_commit_only(probe):
+    calls, state = probe
+    state["fail"] = False
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            outbox.outbox_publish(topic="tests.rolled.back", payload={}, key="x")
+            raise RuntimeError("the change failed")
+    assert OutboxMessage.objects.count() == 0 and calls["ok"] == []
+
+    with transaction.atomic():
+        message = outbox.outbox_publish(topic="tests.committed", payload={"a": 1}, key="y")
+        assert calls["ok"] == []  # nothing leaves before the commit
+    # committed → on_commit enqueued the Celery task (eager in tests) → delivered
+    assert calls["ok"] == [message.uuid]
+    message.refresh_from_db()
+    assert message.dispatched_at is not None
+
+
+@pytest.mark.django_db
+def test_sweeper_requeues_only_old_undelivered_messages(probe, monkeypatch):
+    calls, state = probe
+    state["fail"] = False
+    old = OutboxMessage.objects.create(topic="tests.old", payload={}, created_at=timezone.now() - timedelta(minutes=5))
+    fresh = OutboxMessage.objects.create(topic="tests.fresh", payload={})
+    done = OutboxMessage.objects.create(
+        topic="tests.done", payload={}, created_at=timezone.now() - timedelta(minutes=5), dispatched_at=timezone.now()
+    )
+    dead = OutboxMessage.objects.create(
+        topic="tests.dead", payload={}, created_at=timezone.now() - timedelta(minutes=5), attempts=1000
+    )
+    enqueued = []
+    monkeypatch.setattr(outbox, "enqueue_delivery", enqueued.append)
+    assert outbox.sweep_outbox(older_than_seconds=60) == 1
+    assert enqueued == [old.pk]
+    assert fresh.pk not in enqueued and done.pk not in enqueued and dead.pk not in enqueued
+
+
+@pytest.mark.django_db
+def test_broker_outage_on_enqueue_is_not_raised(monkeypatch):
+    from core import tasks
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.deliver_outbox_message, "delay", broken)
+    outbox.enqueue_delivery(12345)  # logged; the sweeper will pick the message up
