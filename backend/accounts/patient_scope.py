@@ -15,8 +15,11 @@ def patient_for(principal):
 
 
 def patient_queryset(qs, principal, *, patient_field="patient"):
-    """Restrict `qs` to rows of the principal's own bound patient (empty for anybody else)."""
+    """Restrict `qs` to rows of the principal's own bound patient (empty for anybody else).
+
+    `patient_field` is the path to the patient (e.g. "patient", "case__patient", or "pk" on Patient itself).
+    """
     patient = patient_for(principal)
     if patient is None:
         return qs.none()
-    return qs.filter(**{patient_field: patient})
+    return qs.filter(**{patient_field: patient.pk})

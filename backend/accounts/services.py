@@ -180,7 +180,7 @@ def staff_register(*, name, id_number, phone, code):
                      success=False, detail=f"staff:{reason}")
         _refuse(reason, field=field, status=status)
 
-    roster = _call_port(_his().list_staff, id_number=id_number, phone=phone)
+    roster = _call_port(_his().list_staff, id_number=id_number)  # by ID only: a wrong phone gets its own reason
     member = next((m for m in roster if normalize_id_number(m.id_number) == id_number), None)
     if member is None:
         refuse("roster_no_match", "id_number")
