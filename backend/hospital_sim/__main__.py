@@ -3,7 +3,7 @@
 import argparse
 from datetime import date
 
-from .data import DEFAULT_SEED
+from .data import DEFAULT_SEED, PAY_KEY
 from .server import SimulatorServer
 
 
@@ -16,10 +16,11 @@ def main(argv=None):
                         help="date the synthetic history is relative to (default: today)")
     parser.add_argument("--theatre-delay", type=float, default=5.0,
                         help="seconds before a received theatre application is scheduled")
+    parser.add_argument("--pay-key", default=PAY_KEY, help="WeChat Pay v2 merchant key the simulator signs with")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     server = SimulatorServer((args.host, args.port), seed=args.seed, anchor=args.anchor_date,
-                             theatre_delay=args.theatre_delay, verbose=args.verbose)
+                             theatre_delay=args.theatre_delay, verbose=args.verbose, pay_key=args.pay_key)
     print(f"hospital simulator listening on {server.base_url}", flush=True)
     try:
         server.serve_forever()

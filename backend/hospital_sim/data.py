@@ -14,6 +14,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 CST = timezone(timedelta(hours=8), "Asia/Shanghai")
 DEFAULT_SEED = 20240601
+# The WeChat Pay merchant key the simulator signs with; the platform's demo settings use the same default.
+PAY_KEY = "simulator-pay-key-0123456789abcdef"
 
 # Departments of the demo hospital. The demo seeding (org) creates departments with these codes so that
 # roster entries and HIS visits land in real departments.

@@ -22,6 +22,7 @@ import time
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+from xml.etree import ElementTree
 
 from . import data, fhir
 
@@ -41,8 +42,9 @@ class HttpError(Exception):
 class State:
     """Everything mutable in the simulator, guarded by one lock (requests arrive on many threads)."""
 
-    def __init__(self, hospital: data.Hospital, *, theatre_delay: float = 2.0):
+    def __init__(self, hospital: data.Hospital, *, theatre_delay: float = 2.0, pay_key: str = data.PAY_KEY):
         self.hospital = hospital
+        self.pay_key = pay_key
         self.lock = threading.RLock()
         self.theatre_delay = theatre_delay
         self.reset()
@@ -540,6 +542,83 @@ def wx_subscribe_send(state, m, q, body, headers):
     return 200, {"errcode": 0, "errmsg": "ok", "msgid": msgid}
 
 
+# --- WeChat Pay v2 (XML, MD5 signatures, the shape of api.mch.weixin.qq.com) ---------------------------------
+def _parse_xml(raw: bytes) -> dict:
+    try:
+        root = ElementTree.fromstring(raw)
+    except ElementTree.ParseError as exc:
+        raise HttpError(400, "invalid_xml", f"body is not XML: {exc}") from exc
+    return {child.tag: (child.text or "") for child in root}
+
+
+def pay_sign(params: dict, key: str) -> str:
+    """WeChat Pay v2 MD5 signature: sorted non-empty k=v pairs, then &key=<merchant key>, MD5, upper case."""
+    text = "&".join(f"{k}={params[k]}" for k in sorted(params) if params[k] not in ("", None) and k != "sign")
+    return hashlib.md5(f"{text}&key={key}".encode()).hexdigest().upper()
+
+
+def _to_xml(params: dict) -> bytes:
+    return ("<xml>" + "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in params.items()) + "</xml>").encode()
+
+
+def _pay_answer(state, fields: dict):
+    answer = {"return_code": "SUCCESS", "return_msg": "OK", "nonce_str": hashlib.md5(
+        str(next(state.seq)).encode()).hexdigest(), **fields}
+    answer["sign"] = pay_sign(answer, state.pay_key)
+    return 200, _to_xml(answer), "application/xml; charset=utf-8"
+
+
+@routes.add("POST", "/wechat-pay/pay/unifiedorder")
+def pay_unified_order(state, m, q, body, headers):
+    order = body.get("_xml") or {}
+    if not order.get("sign") or order.get("sign") != pay_sign(order, state.pay_key):
+        return 200, _to_xml({"return_code": "FAIL", "return_msg": "签名错误"}), "application/xml; charset=utf-8"
+    missing = [k for k in ("appid", "mch_id", "out_trade_no", "total_fee", "notify_url", "trade_type",
+                           "spbill_create_ip", "body") if not order.get(k)]
+    if order.get("trade_type") == "JSAPI" and not order.get("openid"):
+        missing.append("openid")
+    if missing:
+        return _pay_answer(state, {"result_code": "FAIL", "err_code": "PARAM_ERROR",
+                                   "err_code_des": "missing " + ",".join(missing)})
+    with state.lock:
+        existing = state.payments.get(order["out_trade_no"])
+        if existing and existing["total_fee"] != order["total_fee"]:
+            return _pay_answer(state, {"result_code": "FAIL", "err_code": "INVALID_REQUEST",
+                                       "err_code_des": "201 商户订单号重复"})
+        if not existing:
+            existing = {"out_trade_no": order["out_trade_no"], "total_fee": order["total_fee"],
+                        "openid": order.get("openid", ""), "appid": order["appid"], "mch_id": order["mch_id"],
+                        "body": order["body"], "prepay_id": f"wx{next(state.seq):020d}", "status": "NOTPAY"}
+            state.payments[order["out_trade_no"]] = existing
+    return _pay_answer(state, {"result_code": "SUCCESS", "appid": order["appid"], "mch_id": order["mch_id"],
+                               "trade_type": order["trade_type"], "prepay_id": existing["prepay_id"]})
+
+
+@routes.add("POST", "/_sim/wechat-pay/notifications")
+def sim_pay_notification(state, m, q, body, headers):
+    """Mark an order paid and return the signed notification WeChat Pay would POST to notify_url."""
+    _require(body, "out_trade_no")
+    with state.lock:
+        order = state.payments.get(body["out_trade_no"])
+        if not order:
+            raise HttpError(404, "not_found", "unknown out_trade_no")
+        order["status"] = "SUCCESS"
+        n = next(state.seq)
+    fields = {"return_code": "SUCCESS", "result_code": "SUCCESS", "appid": order["appid"],
+              "mch_id": order["mch_id"], "openid": order["openid"], "out_trade_no": order["out_trade_no"],
+              "transaction_id": f"4200{n:024d}", "total_fee": order["total_fee"], "cash_fee": order["total_fee"],
+              "fee_type": "CNY", "trade_type": "JSAPI", "bank_type": "OTHERS",
+              "time_end": datetime.now(data.CST).strftime("%Y%m%d%H%M%S"),
+              "nonce_str": hashlib.md5(f"n{n}".encode()).hexdigest()}
+    fields["sign"] = pay_sign(fields, state.pay_key)
+    return 201, {"xml": _to_xml(fields).decode()}
+
+
+@routes.add("GET", "/_sim/wechat-pay/orders")
+def sim_pay_orders(state, m, q, body, headers):
+    return 200, {"items": list(state.payments.values())}
+
+
 # --- /_sim helpers ------------------------------------------------------------------------------------
 def _patient_summary(p: data.Patient) -> dict:
     return {"index": p.index, "reg_no": p.reg_no, "outpatient_no": p.outpatient_no, "name": p.name, "sex": p.sex,
@@ -716,7 +795,9 @@ class Handler(BaseHTTPRequestHandler):
                                                               "message": "fault injected by /_sim/faults"}})
         try:
             body = {}
-            if raw:
+            if raw and path.startswith("/wechat-pay/"):
+                body = {"_xml": _parse_xml(raw)}
+            elif raw:
                 try:
                     body = json.loads(raw)
                 except ValueError as exc:
@@ -729,39 +810,48 @@ class Handler(BaseHTTPRequestHandler):
                     cached = state.idempotent.get((path, key))
                 if cached:
                     return self._send(*cached)
-            status, payload = fn(state, match, query, body, self.headers)
-            if method == "POST" and key and status < 500:
+            answer = fn(state, match, query, body, self.headers)
+            if method == "POST" and key and answer[0] < 500:
                 with state.lock:
-                    state.idempotent[(path, key)] = (status, payload)
-            self._send(status, payload)
+                    state.idempotent[(path, key)] = answer
+            self._send(*answer)
         except HttpError as err:
             if path.startswith("/fhir/"):
                 self._send(err.status, fhir.outcome(err.code, err.message))
             else:
                 self._send(err.status, {"error": {"code": err.code, "message": err.message}})
+        except (BrokenPipeError, ConnectionResetError):
+            raise
         except Exception as exc:  # noqa: BLE001 — a simulator bug must still answer, as JSON
             self._send(500, {"error": {"code": "simulator_error", "message": repr(exc)}})
 
+    def _serve(self, method: str):
+        try:
+            self._handle(method)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (e.g. its timeout); nothing left to answer
+
     def do_GET(self):
-        self._handle("GET")
+        self._serve("GET")
 
     def do_POST(self):
-        self._handle("POST")
+        self._serve("POST")
 
     def do_DELETE(self):
-        self._handle("DELETE")
+        self._serve("DELETE")
 
     def do_PUT(self):
-        self._handle("PUT")
+        self._serve("PUT")
 
 
 class SimulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address, *, seed=data.DEFAULT_SEED, anchor=None, theatre_delay=2.0, verbose=False):
+    def __init__(self, address, *, seed=data.DEFAULT_SEED, anchor=None, theatre_delay=2.0, verbose=False,
+                 pay_key=data.PAY_KEY):
         super().__init__(address, Handler)
-        self.state = State(data.Hospital(seed=seed, anchor=anchor), theatre_delay=theatre_delay)
+        self.state = State(data.Hospital(seed=seed, anchor=anchor), theatre_delay=theatre_delay, pay_key=pay_key)
         self.verbose = verbose
 
     @property

@@ -21,6 +21,7 @@ SIMULATOR_PATHS = {
     "ca": "/ca",
     "push": "/push",
     "wechat": "/wechat/",
+    "payment": "/wechat-pay/",
 }
 
 

@@ -46,6 +46,7 @@ class Failure:
     status: str
     transient: bool
     http_status: int | None = None
+    remote_code: str = ""  # the remote system's own error code (e.g. WeChat errcode 40029), for callers
 
 
 class RemoteError(Exception):
@@ -67,6 +68,21 @@ def classify_requests_error(exc: Exception) -> Failure | None:
     if isinstance(exc, requests.ConnectionError):
         return Failure(CallStatus.NETWORK_ERROR, True)
     return None
+
+
+class TimeoutSession(requests.Session):
+    """A requests session with a default timeout and extra headers, for libraries that make their own calls
+    (wechatpy does not pass a timeout when it fetches an access token)."""
+
+    def __init__(self, *, timeout: float, headers: dict | None = None):
+        super().__init__()
+        self.default_timeout = timeout
+        self.headers.update(headers or {})
+
+    def request(self, method, url, **kwargs):
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.default_timeout
+        return super().request(method, url, **kwargs)
 
 
 def redact(value, key: str = ""):
@@ -121,13 +137,14 @@ def run_call(*, port: str, operation: str, fn: Callable[[int], object],
                        status=failure.status if failure else CallStatus.SERVER_ERROR,
                        http_status=failure.http_status if failure else None,
                        duration_ms=int((time.monotonic() - started) * 1000), attempts=attempt,
-                       error=repr(exc)[:2000])
+                       error=(f"[{failure.remote_code}] " if failure and failure.remote_code else "") + repr(exc)[:2000])
             if failure is None:
                 raise
             raise ExternalServiceError(
                 _("A hospital system did not answer correctly; please try again later."),
                 code="external_rejected" if failure.status == CallStatus.CLIENT_ERROR else "external_unavailable",
-                extra={"port": port, "operation": operation, "http_status": failure.http_status},
+                extra={"port": port, "operation": operation, "http_status": failure.http_status,
+                       "remote_code": failure.remote_code},
             ) from exc
         _write_log(port=port, operation=operation, idempotency_key=idempotency_key,
                    request_summary=redact(summary or {}), status=CallStatus.OK,

@@ -4,7 +4,7 @@
 """
 
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -16,7 +16,7 @@ RESET_ON = {"INTEGRATION_ADAPTERS", "HOSPITAL_SIM_URL", "INTEGRATION_ENDPOINTS",
             "INTEGRATION_FHIR_SYSTEMS", "WECHAT", "FCM", "OBJECT_STORAGE"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _build(name):
     path = settings.INTEGRATION_ADAPTERS[name]
     return import_string(path)()

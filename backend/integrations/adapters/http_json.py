@@ -1,0 +1,140 @@
+"""HTTP/JSON adapters: voice platform, theatre scheduling, medical-tech appointments, CA, simulator push.
+
+Each is a thin mapping over `integrations.http.HttpClient` (timeouts, retries, idempotency key, call log).
+The JSON shapes are the ones the hospital simulator serves (see hospital_sim/README.md); a hospital whose
+systems speak differently gets its own adapter class here, registered through INTEGRATION_ADAPTERS.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from integrations.http import HttpClient
+from integrations.ports.ca import Signature
+from integrations.ports.medtech import MedtechAppointment
+from integrations.ports.push import PushMessage, PushResult
+from integrations.ports.theatre import TheatreApplication, TheatreBooking
+from integrations.ports.voice import VoiceCall, VoiceCallResult
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class _JsonAdapter:
+    port_name = ""
+
+    def __init__(self, **kwargs):
+        self.http = HttpClient(self.port_name, **kwargs)
+
+
+class HttpVoiceAdapter(_JsonAdapter):
+    port_name = "voice"
+
+    def start_call(self, *, phone, scenario, params, questions, idempotency_key) -> VoiceCall:
+        body = self.http.post("/calls", json={"phone": phone, "scenario": scenario, "params": params,
+                                              "questions": list(questions)},
+                              operation="start_call", idempotency_key=idempotency_key,
+                              summary={"scenario": scenario, "phone": phone}).json()
+        return VoiceCall(call_id=body["call_id"], status=body.get("status", "queued"))
+
+    def fetch_result(self, call_id) -> VoiceCallResult | None:
+        response = self.http.get(f"/calls/{call_id}", operation="fetch_result", accept=(404,))
+        if response.status_code == 404:
+            return None
+        body = response.json()
+        return VoiceCallResult(call_id=body["call_id"], status=body["status"], answered=bool(body.get("answered")),
+                               duration_seconds=int(body.get("duration_seconds") or 0),
+                               answers=dict(body.get("answers") or {}), transcript=body.get("transcript", ""))
+
+
+def _booking(body: dict) -> TheatreBooking:
+    return TheatreBooking(application_no=body["application_no"], status=body["status"], room=body.get("room") or "",
+                          sequence=body.get("sequence"), scheduled_start=_dt(body.get("scheduled_start")))
+
+
+class HttpTheatreAdapter(_JsonAdapter):
+    port_name = "theatre"
+
+    def submit_application(self, application: TheatreApplication, *, idempotency_key) -> TheatreBooking:
+        payload = {
+            "application_no": application.application_no, "reg_no": application.reg_no,
+            "patient_name": application.patient_name, "procedure_code": application.procedure_code,
+            "procedure_name": application.procedure_name, "surgeon_employee_no": application.surgeon_employee_no,
+            "department_code": application.department_code, "planned_date": application.planned_date.isoformat(),
+            "estimated_minutes": application.estimated_minutes, "anaesthesia": application.anaesthesia,
+            "day_surgery": application.day_surgery,
+        }
+        body = self.http.post("/applications", json=payload, operation="submit_application",
+                              idempotency_key=idempotency_key,
+                              summary={"application_no": application.application_no}).json()
+        return _booking(body)
+
+    def get_application(self, application_no) -> TheatreBooking | None:
+        response = self.http.get(f"/applications/{application_no}", operation="get_application", accept=(404,))
+        return None if response.status_code == 404 else _booking(response.json())
+
+    def cancel_application(self, application_no, *, idempotency_key) -> TheatreBooking:
+        return _booking(self.http.delete(f"/applications/{application_no}", operation="cancel_application",
+                                         idempotency_key=idempotency_key).json())
+
+    def get_schedule(self, day: date) -> list[TheatreBooking]:
+        body = self.http.get("/schedule", params={"date": day.isoformat()}, operation="get_schedule").json()
+        return [_booking(item) for item in body.get("items", [])]
+
+
+def _appointment(body: dict) -> MedtechAppointment:
+    return MedtechAppointment(appointment_no=body["appointment_no"], request_no=body.get("request_no", ""),
+                              reg_no=body.get("reg_no", ""), exam_code=body.get("exam_code", ""),
+                              exam_name=body.get("exam_name", ""), scheduled_at=_dt(body.get("scheduled_at")),
+                              location=body.get("location", ""), status=body.get("status", ""))
+
+
+class HttpMedtechAdapter(_JsonAdapter):
+    port_name = "medtech"
+
+    def book(self, *, request_no, reg_no, exam_code, exam_name, earliest, idempotency_key) -> MedtechAppointment:
+        body = self.http.post("/appointments", json={"request_no": request_no, "reg_no": reg_no,
+                                                     "exam_code": exam_code, "exam_name": exam_name,
+                                                     "earliest_date": earliest.isoformat()},
+                              operation="book", idempotency_key=idempotency_key,
+                              summary={"request_no": request_no, "exam_code": exam_code}).json()
+        return _appointment(body)
+
+    def list_appointments(self, reg_no) -> list[MedtechAppointment]:
+        body = self.http.get("/appointments", params={"reg_no": reg_no}, operation="list_appointments").json()
+        return [_appointment(item) for item in body.get("items", [])]
+
+    def cancel(self, appointment_no, *, idempotency_key) -> MedtechAppointment:
+        return _appointment(self.http.delete(f"/appointments/{appointment_no}", operation="cancel",
+                                             idempotency_key=idempotency_key).json())
+
+
+class HttpCaAdapter(_JsonAdapter):
+    port_name = "ca"
+
+    def sign(self, *, signer_id, document_hash, idempotency_key) -> Signature:
+        body = self.http.post("/signatures", json={"signer_id": signer_id, "document_hash": document_hash},
+                              operation="sign", idempotency_key=idempotency_key,
+                              summary={"signer": signer_id}).json()
+        return Signature(signature_value=body["signature_value"], cert_serial=body["cert_serial"],
+                         algorithm=body.get("algorithm", ""), signed_at=_dt(body.get("signed_at")))
+
+    def verify(self, *, signer_id, document_hash, signature_value) -> bool:
+        body = self.http.post("/verifications", json={"signer_id": signer_id, "document_hash": document_hash,
+                                                      "signature_value": signature_value},
+                              operation="verify", summary={"signer": signer_id}).json()
+        return bool(body.get("valid"))
+
+
+class SimulatorPushAdapter(_JsonAdapter):
+    """Demo-only push: firebase-admin cannot be pointed elsewhere, so the demo posts to the simulator's push
+    recorder. Production uses integrations.adapters.fcm.FirebasePushAdapter."""
+
+    port_name = "push"
+
+    def send(self, message: PushMessage, *, idempotency_key) -> PushResult:
+        body = self.http.post("/messages", json={"token": message.token, "title": message.title,
+                                                 "body": message.body, "data": message.data},
+                              operation="send", idempotency_key=idempotency_key).json()
+        return PushResult(message_id=body["message_id"])

@@ -1,0 +1,13 @@
+"""Object storage port (uploads, signed documents): S3 API semantics."""
+
+from typing import Protocol
+
+
+class ObjectStoragePort(Protocol):
+    def put(self, key: str, content: bytes, *, content_type: str = "application/octet-stream") -> None: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def presigned_url(self, key: str, *, expires_seconds: int = 300) -> str: ...
+
+    def delete(self, key: str) -> None: ...

@@ -1,0 +1,116 @@
+"""The shared outbound-call helper over real sockets: retries with backoff, timeouts, idempotency, call log."""
+
+import socket
+import time
+
+import pytest
+import requests
+
+from core.errors import ExternalServiceError
+from integrations.conf import CallPolicy, base_url, call_policy
+from integrations.http import HttpClient, redact
+from integrations.models import CallStatus, ExternalCall
+from integrations.testing import sim_get, sim_post
+
+pytestmark = pytest.mark.django_db
+
+SMS = {"phone": "13900000001", "template": "t", "params": {"code": "1"}}
+
+
+@pytest.fixture
+def sim(hospital_sim):
+    yield hospital_sim
+    requests.delete(f"{hospital_sim}/_sim/faults", timeout=5)
+
+
+def client(base, sleeps, **policy):
+    return HttpClient("sms", base=base, policy=CallPolicy(**{"timeout": 2, "attempts": 3, "backoff": 0.05,
+                                                           **policy}), sleep=sleeps.append)
+
+
+def test_5xx_is_retried_with_exponential_backoff_and_the_same_key(sim):
+    sim_post(sim, "faults", {"path": "/sms/messages", "status": 503, "count": 2})
+    sleeps = []
+    response = client(sim + "/sms", sleeps).post("/messages", json=SMS, operation="send", idempotency_key="k-503")
+    assert response.status_code == 200
+    assert sleeps == [0.05, 0.1]  # backoff * 2**(attempt-1)
+    keys = [r["idempotency_key"] for r in sim_get(sim, "requests", path="/sms/messages")["items"]][-3:]
+    assert keys == ["k-503"] * 3
+    row = ExternalCall.objects.get(idempotency_key="k-503")
+    assert (row.status, row.http_status, row.attempts) == (CallStatus.OK, 200, 3)
+
+
+def test_5xx_exhausting_attempts_raises_and_logs_server_error(sim):
+    sim_post(sim, "faults", {"path": "/sms/messages", "status": 500, "count": 5})
+    sleeps = []
+    with pytest.raises(ExternalServiceError) as exc:
+        client(sim + "/sms", sleeps, attempts=2).post("/messages", json=SMS, operation="send", idempotency_key="k-500")
+    assert exc.value.code == "external_unavailable" and exc.value.status_code == 502
+    assert exc.value.extra["http_status"] == 500
+    row = ExternalCall.objects.get(idempotency_key="k-500")
+    assert (row.status, row.http_status, row.attempts) == (CallStatus.SERVER_ERROR, 500, 2)
+    assert "500" in row.error
+
+
+def test_4xx_is_not_retried(sim):
+    sim_post(sim, "faults", {"path": "/sms/messages", "status": 409, "count": 1})
+    sleeps = []
+    with pytest.raises(ExternalServiceError) as exc:
+        client(sim + "/sms", sleeps).post("/messages", json=SMS, operation="send", idempotency_key="k-409")
+    assert exc.value.code == "external_rejected" and sleeps == []
+    row = ExternalCall.objects.get(idempotency_key="k-409")
+    assert (row.status, row.http_status, row.attempts) == (CallStatus.CLIENT_ERROR, 409, 1)
+
+
+def test_accepted_4xx_is_returned_to_the_adapter(sim):
+    response = client(sim + "/voice", []).get("/calls/NOPE", operation="fetch_result", accept=(404,))
+    assert response.status_code == 404
+    assert ExternalCall.objects.get(operation="fetch_result").http_status == 404
+
+
+def test_connection_refused_is_retried_then_fails(sim):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    sleeps = []
+    with pytest.raises(ExternalServiceError):
+        client(f"http://127.0.0.1:{port}", sleeps, attempts=3).get("/x", operation="probe", idempotency_key="k-refused")
+    assert len(sleeps) == 2
+    row = ExternalCall.objects.get(idempotency_key="k-refused")
+    assert (row.status, row.http_status, row.attempts) == (CallStatus.NETWORK_ERROR, None, 3)
+
+
+def test_timeout_is_honoured_per_attempt(sim):
+    sim_post(sim, "faults", {"path": "/sms/messages", "delay": 1.5, "count": 2})
+    started = time.monotonic()
+    with pytest.raises(ExternalServiceError):
+        client(sim + "/sms", [], timeout=0.3, attempts=2).post("/messages", json=SMS, operation="send",
+                                                               idempotency_key="k-slow")
+    elapsed = time.monotonic() - started
+    assert 0.6 <= elapsed < 1.4  # two attempts of 0.3 s, not two of 1.5 s
+    row = ExternalCall.objects.get(idempotency_key="k-slow")
+    assert (row.status, row.attempts) == (CallStatus.TIMEOUT, 2)
+
+
+def test_generated_idempotency_key_is_sent_and_logged(sim):
+    client(sim + "/sms", []).post("/messages", json={**SMS, "phone": "13900000002"}, operation="send")
+    row = ExternalCall.objects.get(operation="send")
+    [record] = sim_get(sim, "sms", phone="13900000002")["items"]
+    assert row.idempotency_key and record["idempotency_key"] == row.idempotency_key
+
+
+def test_redaction_masks_personal_values_but_keeps_shape():
+    assert redact({"phone": "139", "template": "otp", "nested": {"id_number": "1101", "count": 2},
+                   "identifier": "sys|val", "params": {"code": "1234"}}) == {
+        "phone": "***", "template": "otp", "nested": {"id_number": "***", "count": 2}, "identifier": "***",
+        "params": "***"}
+
+
+def test_endpoints_and_policy_come_from_settings(settings):
+    settings.HOSPITAL_SIM_URL = "http://sim.example:9"
+    settings.INTEGRATION_ENDPOINTS = {"his": "https://his.example/fhir"}
+    settings.INTEGRATION_HTTP = {"timeout": 7, "attempts": 4, "per_port": {"sms": {"attempts": 1}}}
+    assert base_url("his") == "https://his.example/fhir"
+    assert base_url("lis") == "http://sim.example:9/fhir"
+    assert call_policy("his") == CallPolicy(timeout=7, attempts=4)
+    assert call_policy("sms").attempts == 1
