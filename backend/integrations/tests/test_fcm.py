@@ -37,6 +37,7 @@ def adapter():
     push.close()
 
 
+@pytest.mark.req("DC5")
 @responses.activate
 def test_push_is_sent_through_the_fcm_v1_api(adapter):
     call = responses.post(URL, json={"name": "projects/dsm-test/messages/0:123"})

@@ -29,6 +29,7 @@ def storage(s3_endpoint, settings):
     return adapter
 
 
+@pytest.mark.req("DC5")
 def test_put_get_presigned_delete(storage):
     storage.put("cases/c1/consent.pdf", b"%PDF-1.7 consent", content_type="application/pdf")
     assert storage.get("cases/c1/consent.pdf") == b"%PDF-1.7 consent"

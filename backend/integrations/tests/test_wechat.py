@@ -70,6 +70,7 @@ def test_wechat_busy_is_retried(hospital_sim):
     assert (row.status, row.attempts) == (CallStatus.OK, 2)
 
 
+@pytest.mark.req("DC5")
 @responses.activate
 def test_against_api_weixin_qq_com(settings):
     settings.WECHAT = {**settings.WECHAT, "api_base_url": WX, "app_id": "wx123", "app_secret": "s3cret"}
@@ -108,6 +109,7 @@ def test_expired_token_is_refreshed_once(settings):
     assert token.call_count == 1
 
 
+@pytest.mark.req("DC5")
 def test_wechat_pay_order_and_notification(hospital_sim):
     payment = get_port("payment")
     order = payment.create_jsapi_order(out_trade_no="YJ20260001", openid=openid_for("pay"), total_fee=50000,

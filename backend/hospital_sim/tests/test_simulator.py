@@ -1,0 +1,138 @@
+"""The hospital simulator on its own: deterministic data, valid identifiers, HTTP behaviour, recorders, CLI."""
+
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+import requests
+
+from hospital_sim.data import DEPARTMENTS, Hospital, id_check_char
+from hospital_sim.server import start_in_thread
+
+BACKEND = Path(__file__).resolve().parents[2]
+ANCHOR = date(2026, 6, 1)
+
+
+def valid_id(value):
+    return bool(re.fullmatch(r"\d{17}[\dX]", value)) and id_check_char(value[:17]) == value[17]
+
+
+@pytest.fixture(scope="module")
+def sim():
+    server, thread = start_in_thread(anchor=ANCHOR, theatre_delay=0.2)
+    yield server.base_url
+    server.shutdown()
+    server.server_close()
+
+
+def test_same_seed_same_hospital_and_another_seed_differs():
+    a, b = Hospital(anchor=ANCHOR), Hospital(anchor=ANCHOR)
+    assert [(p.name, p.id_number, p.phone) for p in a.patients] == [(p.name, p.id_number, p.phone) for p in b.patients]
+    assert [s.id_number for s in a.staff] == [s.id_number for s in b.staff]
+    assert [p.id_number for p in Hospital(seed=7, anchor=ANCHOR).patients] != [p.id_number for p in a.patients]
+
+
+def test_synthetic_people_are_plausible():
+    h = Hospital(anchor=ANCHOR)
+    assert len(h.patients) == 200 and 40 <= len(h.staff) <= 45
+    people = h.patients + h.staff
+    assert all(valid_id(p.id_number) for p in people)
+    assert all(re.fullmatch(r"1[3-9]\d{9}", p.phone) for p in people)
+    assert len({p.phone for p in people}) == len(people) and len({p.reg_no for p in h.patients}) == 200
+    assert all(re.fullmatch(r"[\u4e00-\u9fff]{2,3}", p.name) for p in people)
+    for p in h.patients:  # the ID number encodes birth date and sex
+        assert p.id_number[6:14] == p.birth_date.strftime("%Y%m%d")
+        assert int(p.id_number[16]) % 2 == (1 if p.sex == "M" else 0)
+    assert {s.department_code for s in h.staff} <= set(DEPARTMENTS)
+    roles = Counter(s.role for s in h.staff)
+    assert roles["doctor"] == 24 and roles["anaesthetist"] and roles["followup_nurse"] and roles["quality_manager"]
+
+
+def test_catalogue_and_results():
+    h = Hospital(anchor=ANCHOR)
+    assert len(h.procedures) >= 60 and len({p[0] for p in h.procedures}) == len(h.procedures)
+    assert all(re.fullmatch(r"\d{2}\.\d{1,2}", code) and 1 <= grade <= 4 and incision in ("0", "I", "II", "III")
+               for code, _, grade, incision, _ in h.procedures)
+    flags = Counter(item["flag"] for report in h.labs for item in report.items)
+    assert set(flags) == {"N", "H", "L", "HH", "LL"} and flags["N"] > sum(flags.values()) / 2
+    assert all(v.started_at.date() <= ANCHOR for v in h.visits.values())
+
+
+def test_bad_requests_get_4xx_json(sim):
+    cases = [
+        requests.get(f"{sim}/nowhere", timeout=5),
+        requests.post(f"{sim}/sms/messages", data=b"{not json", timeout=5),
+        requests.post(f"{sim}/sms/messages", json={"phone": "123", "template": "x"}, timeout=5),
+        requests.post(f"{sim}/sms/messages", json={"template": "x"}, timeout=5),
+        requests.get(f"{sim}/fhir/Patient", timeout=5),
+        requests.post(f"{sim}/theatre/applications", json={"application_no": "A"}, timeout=5),
+        requests.delete(f"{sim}/fhir/Patient", timeout=5),
+        requests.post(f"{sim}/ca/signatures", json={"signer_id": "E0001", "document_hash": "zz"}, timeout=5),
+    ]
+    assert [r.status_code for r in cases] == [404, 400, 400, 400, 400, 400, 405, 400]
+    assert all(r.headers["Content-Type"].startswith(("application/json", "application/fhir+json")) for r in cases)
+    assert cases[4].json()["resourceType"] == "OperationOutcome"
+    assert cases[1].json()["error"]["code"] == "invalid_json"
+
+
+def test_idempotency_key_replays_the_first_answer(sim):
+    body = {"phone": "13811112222", "template": "t", "params": {}}
+    first = requests.post(f"{sim}/sms/messages", json=body, headers={"Idempotency-Key": "same"}, timeout=5).json()
+    second = requests.post(f"{sim}/sms/messages", json=body, headers={"Idempotency-Key": "same"}, timeout=5).json()
+    third = requests.post(f"{sim}/sms/messages", json=body, headers={"Idempotency-Key": "other"}, timeout=5).json()
+    assert first == second and third["message_id"] != first["message_id"]
+    sent = requests.get(f"{sim}/_sim/sms", params={"phone": "13811112222"}, timeout=5).json()["items"]
+    assert len(sent) == 2
+
+
+def test_faults_then_recovery(sim):
+    requests.post(f"{sim}/_sim/faults", json={"path": "/_sim/health", "status": 503, "count": 1}, timeout=5)
+    assert requests.get(f"{sim}/_sim/health", timeout=5).status_code == 503
+    assert requests.get(f"{sim}/_sim/health", timeout=5).json()["anchor_date"] == "2026-06-01"
+
+
+def test_theatre_scheduler_assigns_rooms_in_sequence_after_the_delay(sim):
+    for n in range(6):
+        requests.post(f"{sim}/theatre/applications", timeout=5, json={
+            "application_no": f"T{n}", "reg_no": "0001000001", "procedure_code": "13.41",
+            "surgeon_employee_no": "E0009", "planned_date": "2031-02-03", "estimated_minutes": 45})
+    assert requests.get(f"{sim}/theatre/schedule", params={"date": "2031-02-03"}, timeout=5).json()["items"] == []
+    time.sleep(0.3)
+    items = requests.get(f"{sim}/theatre/schedule", params={"date": "2031-02-03"}, timeout=5).json()["items"]
+    assert [(i["application_no"], i["room"], i["sequence"]) for i in items] == [
+        ("T0", "OR-01", 1), ("T4", "OR-01", 2), ("T1", "OR-02", 1), ("T5", "OR-02", 2), ("T2", "OR-03", 1),
+        ("T3", "OR-04", 1)]
+    assert items[1]["scheduled_start"] == "2031-02-03T09:00:00+08:00"  # 08:00 + 45 min + 15 min turnover
+
+
+def test_wechat_endpoints_behave_like_wechat(sim):
+    token = requests.get(f"{sim}/wechat/cgi-bin/token", params={"grant_type": "client_credential", "appid": "wx1",
+                                                                "secret": "s"}, timeout=5).json()
+    assert token["expires_in"] == 7200
+    no_token = requests.post(f"{sim}/wechat/wxa/business/getuserphonenumber", json={"code": "phonecode-1"},
+                             timeout=5).json()
+    assert no_token["errcode"] == 40001
+    bad = requests.get(f"{sim}/wechat/sns/jscode2session", params={"appid": "wx1", "secret": "s", "js_code": "x"},
+                       timeout=5).json()
+    assert bad["errcode"] == 40029
+    phone = requests.post(f"{sim}/wechat/wxa/business/getuserphonenumber", params={"access_token":
+                          token["access_token"]}, json={"code": "phonecode-1"}, timeout=5).json()
+    first = requests.get(f"{sim}/_sim/patients", timeout=5).json()["items"][0]
+    assert phone["phone_info"]["purePhoneNumber"] == first["phone"]
+
+
+def test_cli_starts_a_server():
+    proc = subprocess.Popen([sys.executable, "-m", "hospital_sim", "--port", "0"], cwd=BACKEND,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        url = re.search(r"http://[\d.]+:\d+", line).group(0)
+        assert requests.get(f"{url}/_sim/health", timeout=5).json()["status"] == "ok"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
