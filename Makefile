@@ -48,4 +48,4 @@ schema: install
 	cd backend && ../$(BIN)/python manage.py spectacular --validate --fail-on-warn --file ../var/openapi.yaml
 
 clean:
-	rm -rf $(VENV) var/demo.sqlite3 var/media var/static
+	rm -rf $(VENV) var/demo.sqlite3 var/demo.sqlite3-wal var/demo.sqlite3-shm var/media var/static var/logs

@@ -54,7 +54,6 @@ def test_ambiguous_or_unknown_incision_class_is_refused(raw):
         incision_class_from_name(raw)
 
 
-@pytest.mark.req("Y3")
 def test_sync_creates_updates_deactivates_and_keeps_local_settings():
     gs = make_department(code="GS", name="普外科")
     admin = make_staff("hospital_admin", department=gs)

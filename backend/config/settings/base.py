@@ -109,6 +109,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # SQLite serialises writers; a busy timeout keeps the demo's worker threads from failing on locks.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # WAL lets daphne, the Celery worker and the seed read while one writes; NORMAL sync is safe under WAL
+    # (a power cut may lose the last commits, never corrupt) and makes the demo seed's many commits cheap.
+    DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
