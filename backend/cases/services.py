@@ -446,6 +446,16 @@ def run_los_clock(*, now=None) -> int:
 # --- patients --------------------------------------------------------------------------------------------------
 
 
+SINGLE_VALUED_SYSTEMS = {IdentifierSystem.ID_CARD}
+
+
+def _identifier_conflict():
+    return Conflict(
+        _("This identifier already belongs to another patient record; ask the records office to merge them."),
+        code="identifier_conflict",
+    )
+
+
 def _find_patient(his_patient):
     candidates = [(IdentifierSystem.REG_NO, his_patient.reg_no)]
     if his_patient.id_number:
@@ -499,10 +509,11 @@ def patient_get_or_create_from_his(*, his_patient, actor=None) -> tuple[Patient,
                 for system, value in _his_identifiers(his_patient):
                     PatientIdentifier.objects.create(patient=patient, system=system, value=value)
         except IntegrityError:
-            # Another request created the same patient at the same moment: use theirs.
+            # Another request created the same patient at the same moment (use theirs), or one of the
+            # identifiers belongs to a different patient record (refuse: records are merged by people).
             patient, created = _find_patient(his_patient), False
             if patient is None:
-                raise
+                raise _identifier_conflict() from None
         else:
             audit_record(
                 actor=actor, system=actor is None, action="create", target=patient,
@@ -514,7 +525,8 @@ def patient_get_or_create_from_his(*, his_patient, actor=None) -> tuple[Patient,
         setattr(patient, key, demographics[key])
     if changed:
         patient.save()
-    existing = {(i.system, i.value_index) for i in patient.identifiers.all()}
+    current = list(patient.identifiers.all())
+    existing = {(i.system, i.value_index) for i in current}
     added = []
     for system, value in _his_identifiers(his_patient):
         index = PatientIdentifier.index_for(system, value)
@@ -522,10 +534,10 @@ def patient_get_or_create_from_his(*, his_patient, actor=None) -> tuple[Patient,
             continue
         other = PatientIdentifier.objects.filter(system=system, value_index=index).exclude(patient=patient).first()
         if other is not None:
-            raise Conflict(
-                _("This identifier already belongs to another patient record; ask the records office to merge them."),
-                code="identifier_conflict",
-            )
+            raise _identifier_conflict()
+        if system in SINGLE_VALUED_SYSTEMS:
+            # A person has one ID number: the HIS corrected it, so the old value goes.
+            PatientIdentifier.objects.filter(patient=patient, system=system).delete()
         PatientIdentifier.objects.create(patient=patient, system=system, value=value)
         added.append(system)
     if changed or added:

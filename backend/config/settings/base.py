@@ -112,6 +112,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets daphne, the Celery worker and the seed read while one writes; NORMAL sync is safe under WAL
     # (a power cut may lose the last commits, never corrupt) and makes the demo seed's many commits cheap.
     DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    # Transactions take the write lock up front, so two processes never deadlock upgrading a read lock
+    # ("database is locked" despite the timeout).
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
