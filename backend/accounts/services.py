@@ -255,9 +255,11 @@ def patient_login_wechat(*, code):
     try:
         session = get_port("wechat").code_to_session(code)
     except DomainError as exc:
-        audit_record(actor=None, action=AuditAction.LOGIN_FAILED, target_type="accounts.patientaccount",
-                     success=False, detail=f"patient:wechat:{exc.code}")
-        raise
+        if exc.code not in ("external_rejected", "wechat_code_invalid"):
+            audit_record(actor=None, action=AuditAction.LOGIN_FAILED, target_type="accounts.patientaccount",
+                         success=False, detail=f"patient:wechat:{exc.code}")
+            raise  # WeChat unreachable or busy: a 5xx the client may retry
+        session = None  # WeChat refused the code (40029 invalid / used / expired, 40226 blocked): the client's
     except Exception:
         session = None
     openid = getattr(session, "openid", "") or ""

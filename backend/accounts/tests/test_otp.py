@@ -240,3 +240,17 @@ def test_bad_login_input_is_a_field_error(api_client):
         response = api_client.post(LOGIN_URL, payload, format="json")
         assert response.status_code == 400
         assert "code" in response.json()["error"]["fields"]
+
+
+@pytest.mark.req("SA1")
+def test_staff_login_code_travels_through_the_real_sms_adapter(api_client, hospital_sim):
+    """The HTTP SMS adapter posts to the simulator; the test reads the code from the simulator's recorder."""
+    from integrations.testing import sent_sms
+
+    user = make_staff("doctor")
+    assert _request_code(api_client, user.phone).status_code == 202
+    messages = sent_sms(hospital_sim, user.phone)
+    assert len(messages) == 1 and messages[0]["template"] == "otp"
+    assert messages[0]["idempotency_key"].startswith("otp:")
+    r = api_client.post(LOGIN_URL, {"phone": user.phone, "code": messages[0]["params"]["code"]}, format="json")
+    assert r.status_code == 200, r.content

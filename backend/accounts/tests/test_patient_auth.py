@@ -226,3 +226,21 @@ def test_disabled_patient_account_is_refused(api_client, wechat):
     wechat.codes["c-off"] = ("o-off", "")
     r = api_client.post("/api/v1/patient-auth/wechat-login/", {"code": "c-off"}, format="json")
     assert r.status_code == 403 and r.json()["error"]["code"] == "account_disabled"
+
+
+@pytest.mark.req("PA1", "DC1")
+def test_wechat_login_through_wechatpy_against_the_simulator(api_client, hospital_sim):
+    """The real WeChat adapter (wechatpy) calls the simulator's jscode2session over HTTP."""
+    r = api_client.post("/api/v1/patient-auth/wechat-login/", {"code": "wxcode-h2-1"}, format="json")
+    assert r.status_code == 200, r.content
+    account = PatientAccount.objects.get(uuid=r.json()["account"]["uuid"])
+    assert account.wechat_openid and account.wechat_unionid
+    again = api_client.post("/api/v1/patient-auth/wechat-login/", {"code": "wxcode-h2-1"}, format="json")
+    assert again.json()["account"]["uuid"] == str(account.uuid)  # same WeChat user → same account
+    other = api_client.post("/api/v1/patient-auth/wechat-login/", {"code": "wxcode-h2-2"}, format="json")
+    assert other.json()["account"]["uuid"] != str(account.uuid)
+
+    bad = api_client.post("/api/v1/patient-auth/wechat-login/", {"code": "not-a-wx-code"}, format="json")
+    assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == "wechat_login_failed"
+    assert AuditEntry.objects.filter(action="login_failed", detail__contains="wechat").exists()

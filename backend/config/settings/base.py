@@ -195,7 +195,8 @@ CELERY_BEAT_SCHEDULE = {}  # filled by apps (see each app's tasks module); synce
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.PrincipalJWTAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Deny by default: an authenticated staff member (patient tokens only where a view says IsPatient).
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsStaff"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.StandardPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
