@@ -10,6 +10,8 @@ DEFAULTS = {
     "OTP_IP_PER_HOUR": 30,
     "OTP_LOCKOUT_FAILURES": 5,
     "OTP_LOCKOUT_MINUTES": 15,
+    "OTP_IP_FAILURES_PER_HOUR": 30,
+    "OTP_RETENTION_DAYS": 30,  # verification rows are purged after this (audit entries stay)
     "SESSION_IDLE_MINUTES": 30,
     "PATIENT_SESSION_IDLE_MINUTES": 30,
     "SESSION_TOUCH_SECONDS": 60,  # last-activity writes at most this often per principal

@@ -7,7 +7,8 @@
 - Requests are limited per phone (OTP_PHONE_PER_MINUTE, OTP_PHONE_PER_HOUR) and per client address
   (OTP_IP_PER_HOUR) with counters in the shared cache (Redis in production).
 - OTP_LOCKOUT_FAILURES failed verifications (wrong, expired, reused codes and wrong passwords) lock the
-  phone for OTP_LOCKOUT_MINUTES: no codes are sent and no login is accepted meanwhile.
+  phone for OTP_LOCKOUT_MINUTES: no codes are sent and no login is accepted meanwhile. A client address
+  with OTP_IP_FAILURES_PER_HOUR failures (across any phones) is refused for the rest of the hour.
 - Every request, success, failure and lockout writes an audit entry that survives the refusal.
 """
 
@@ -87,7 +88,17 @@ def is_locked(phone) -> bool:
     return bool(cache.get(_cache_key("lock", blind_index(phone))))
 
 
+def _ip_blocked(ip):
+    return bool(ip) and (cache.get(_cache_key("ipfail", ip)) or 0) >= conf("OTP_IP_FAILURES_PER_HOUR")
+
+
 def assert_not_locked(phone, *, purpose=""):
+    ip = _client_ip(None)
+    if _ip_blocked(ip):
+        idx = blind_index(phone)
+        _audit(AuditAction.LOGIN_FAILED, phone_idx_masked=(idx, mask_phone(phone)), success=False,
+               detail=f"{purpose}:ip_blocked")
+        raise RateLimited(MESSAGES["otp_rate_limited"], code="ip_rate_limited")
     if is_locked(phone):
         idx = blind_index(phone)
         _audit(AuditAction.LOGIN_FAILED, phone_idx_masked=(idx, mask_phone(phone)), success=False,
@@ -99,6 +110,9 @@ def register_failure(phone, *, reason, purpose=""):
     """Count one failed verification for `phone`; lock it when the threshold is reached. Returns locked?"""
     idx = blind_index(phone)
     window = conf("OTP_LOCKOUT_MINUTES") * 60
+    ip = _client_ip(None)
+    if ip:  # one address guessing across many phones is stopped too
+        _incr(_cache_key("ipfail", ip), 3600)
     failures = _incr(_cache_key("fail", idx), window)
     _audit(AuditAction.LOGIN_FAILED, phone_idx_masked=(idx, mask_phone(phone)), success=False,
            detail=f"{purpose}:{reason}:{failures}")

@@ -533,3 +533,19 @@ def session_logout(*, refresh, principal):
         revoke(token)
         audit_record(actor=owner, action=AuditAction.LOGOUT, target=owner,
                      target_repr=getattr(owner, "display_name", "") or str(owner or ""), detail=principal)
+
+
+def purge_expired(*, now=None):
+    """Housekeeping: one-time-code rows older than OTP_RETENTION_DAYS and expired outstanding/blacklisted
+    refresh tokens. Audit entries of the attempts are kept (append-only)."""
+    from datetime import timedelta
+
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    from accounts.conf import conf
+    from accounts.models import OtpChallenge
+
+    now = now or timezone.now()
+    otp_rows, _ = OtpChallenge.objects.filter(created_at__lt=now - timedelta(days=conf("OTP_RETENTION_DAYS"))).delete()
+    tokens, _ = OutstandingToken.objects.filter(expires_at__lt=now).delete()  # cascades to the blacklist rows
+    return {"otp_challenges": otp_rows, "tokens": tokens}

@@ -254,3 +254,38 @@ def test_staff_login_code_travels_through_the_real_sms_adapter(api_client, hospi
     assert messages[0]["idempotency_key"].startswith("otp:")
     r = api_client.post(LOGIN_URL, {"phone": user.phone, "code": messages[0]["params"]["code"]}, format="json")
     assert r.status_code == 200, r.content
+
+
+def test_one_address_guessing_across_phones_is_stopped(api_client, sms):
+    users = [make_staff() for _ in range(3)]
+    with override_settings(OTP_IP_FAILURES_PER_HOUR=3):
+        for user in users:
+            r = api_client.post(LOGIN_URL, {"phone": user.phone, "code": "123456"}, format="json",
+                                REMOTE_ADDR="10.1.1.1")
+            assert r.status_code == 400
+        r = api_client.post(LOGIN_URL, {"phone": users[0].phone, "code": "123456"}, format="json",
+                            REMOTE_ADDR="10.1.1.1")
+        assert r.status_code == 429 and r.json()["error"]["code"] == "ip_rate_limited"
+        r = api_client.post(LOGIN_URL, {"phone": users[0].phone, "code": "123456"}, format="json",
+                            REMOTE_ADDR="10.1.1.2")
+        assert r.status_code == 400  # other addresses unaffected
+    assert not any(otp.is_locked(u.phone) for u in users)
+
+
+def test_purge_removes_old_codes_and_expired_tokens(sms):
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    from accounts.services import purge_expired
+    from accounts.tasks import purge_expired_task
+    from tests.builders import staff_token
+
+    user = make_staff()
+    otp.otp_request(phone=user.phone, purpose=OtpPurpose.STAFF_LOGIN)
+    staff_token(user)
+    assert purge_expired() == {"otp_challenges": 0, "tokens": 0}
+    later = timezone.now() + timedelta(days=31)
+    result = purge_expired(now=later)
+    assert result["otp_challenges"] == 1 and result["tokens"] >= 1
+    assert not OtpChallenge.objects.exists() and not OutstandingToken.objects.filter(user=user).exists()
+    assert purge_expired_task.delay().get() == {"otp_challenges": 0, "tokens": 0}
+    assert AuditEntry.objects.filter(action="otp_request").exists()  # the audit trail stays

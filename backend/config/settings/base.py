@@ -315,6 +315,8 @@ OTP_PHONE_PER_HOUR = env_int("OTP_PHONE_PER_HOUR", 5)
 OTP_IP_PER_HOUR = env_int("OTP_IP_PER_HOUR", 30)
 OTP_LOCKOUT_FAILURES = env_int("OTP_LOCKOUT_FAILURES", 5)  # failed verifications (codes or passwords) …
 OTP_LOCKOUT_MINUTES = env_int("OTP_LOCKOUT_MINUTES", 15)  # … lock the phone for this long
+OTP_IP_FAILURES_PER_HOUR = env_int("OTP_IP_FAILURES_PER_HOUR", 30)  # failed verifications from one address
+OTP_RETENTION_DAYS = env_int("OTP_RETENTION_DAYS", 30)  # OTP rows purged after this (audit entries stay)
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)  # idle principals must log in again
 PATIENT_SESSION_IDLE_MINUTES = env_int("PATIENT_SESSION_IDLE_MINUTES", SESSION_IDLE_MINUTES)
 ADMIN_REQUIRE_SECOND_FACTOR = env_bool("ADMIN_REQUIRE_SECOND_FACTOR", True)  # user/permission admin needs pwd+otp
@@ -334,6 +336,7 @@ CASE_LOS_APPROACHING_48_HOURS = env_int("CASE_LOS_APPROACHING_48_HOURS", 44)
 CASE_LOS_LIMIT_48_HOURS = env_int("CASE_LOS_LIMIT_48_HOURS", 48)  # beyond: discharge or transfer to inpatient
 CELERY_BEAT_SCHEDULE["core.sweep_outbox"] = {"task": "core.sweep_outbox", "schedule": 30.0}
 CELERY_BEAT_SCHEDULE["cases.los_clock"] = {"task": "cases.los_clock", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["accounts.purge_expired"] = {"task": "accounts.purge_expired", "schedule": 3600.0}
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
         "CaseStateEnum": "cases.models.CaseState",
