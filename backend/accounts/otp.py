@@ -222,6 +222,7 @@ def otp_verify(*, phone, purpose, code) -> OtpChallenge:
         )
         now = timezone.now()
         if challenge is None or challenge.attempts >= conf("OTP_MAX_ATTEMPTS"):
+            hmac.compare_digest(hash_code("0" * 32, code), "0" * 64)  # same work: timing reveals nothing
             outcome = "otp_invalid"
         elif challenge.consumed_at is not None:
             outcome = "otp_used"
