@@ -176,6 +176,9 @@ def test_api_permissions(api_client):
     assert resp.json()["source"] == "local"
     dup = api_client.post("/api/v1/procedures/", body, format="json")
     assert dup.status_code == 409 and "code" in dup.json()["error"]["fields"]
+    assert dup.json()["error"]["message"] == "该手术编码已存在。"  # Chinese by default
+    dup_en = api_client.post("/api/v1/procedures/", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert dup_en.json()["error"]["message"] == "A procedure with this code already exists."
     bad = api_client.post("/api/v1/procedures/", {**body, "code": "L-2", "grade": 5, "incision_class": "1"}, format="json")
     assert bad.status_code == 400 and set(bad.json()["error"]["fields"]) == {"grade", "incision_class"}
     with override_port("his", FakeHis([his("53.0000")])):
