@@ -88,7 +88,7 @@ def procedure_create(
         source=ProcedureSource.LOCAL,
     )
     _set_wards(procedure, wards)
-    audit_record(actor=actor, action=AuditAction.CREATE, target=procedure, after=_snapshot(procedure))
+    audit_record(actor=actor, system=actor is None, action=AuditAction.CREATE, target=procedure, after=_snapshot(procedure))
     return procedure
 
 
@@ -128,7 +128,7 @@ def procedure_update(*, actor, procedure, wards=None, **changes):
         _set_wards(procedure, wards)
     after = _snapshot(procedure)
     if after != before:
-        audit_record(actor=actor, action=AuditAction.UPDATE, target=procedure, before=before, after=after)
+        audit_record(actor=actor, system=actor is None, action=AuditAction.UPDATE, target=procedure, before=before, after=after)
     return procedure
 
 
@@ -159,6 +159,8 @@ class SyncResult:
 @transaction.atomic
 def procedure_sync_from_his(*, actor, hospital=None):
     """Pull the HIS procedure catalogue (Y3): create new codes, update changed ones, disable vanished ones.
+
+    `actor` is the user who asked, or None for the system (the demo seed, a scheduled job).
 
     Local settings (anaesthesia clinic, duration, admitting wards) are kept. A procedure an administrator
     disabled stays disabled; one the sync disabled because the HIS dropped it comes back when the HIS lists
@@ -204,7 +206,10 @@ def procedure_sync_from_his(*, actor, hospital=None):
                 code=code, source=ProcedureSource.HIS, his_synced_at=now, **wanted
             )
             counts["created"] += 1
-            audit_record(actor=actor, action=AuditAction.CREATE, target=procedure, after=_snapshot(procedure), detail="his sync")
+            audit_record(
+                actor=actor, system=actor is None, action=AuditAction.CREATE, target=procedure,
+                after=_snapshot(procedure), detail="his sync",
+            )
             continue
         before = _snapshot(procedure)
         changed = [f for f, v in wanted.items() if getattr(procedure, f) != v]
@@ -223,8 +228,8 @@ def procedure_sync_from_his(*, actor, hospital=None):
         if changed:
             counts["updated"] += 1
             audit_record(
-                actor=actor, action=AuditAction.UPDATE, target=procedure, before=before, after=_snapshot(procedure),
-                detail="his sync",
+                actor=actor, system=actor is None, action=AuditAction.UPDATE, target=procedure, before=before,
+                after=_snapshot(procedure), detail="his sync",
             )
         else:
             counts["unchanged"] += 1
@@ -238,8 +243,8 @@ def procedure_sync_from_his(*, actor, hospital=None):
         procedure.save(update_fields=["is_active", "his_removed_at", "updated_at"])
         counts["deactivated"] += 1
         audit_record(
-            actor=actor, action=AuditAction.UPDATE, target=procedure, before=before, after=_snapshot(procedure),
-            detail="his sync: no longer in the HIS",
+            actor=actor, system=actor is None, action=AuditAction.UPDATE, target=procedure, before=before,
+            after=_snapshot(procedure), detail="his sync: no longer in the HIS",
         )
 
     result = SyncResult(skipped=tuple(skipped), **counts)

@@ -187,3 +187,16 @@ def test_api_permissions(api_client):
     with override_port("his", BrokenHis()):
         resp = api_client.post("/api/v1/procedures/sync/")
     assert resp.status_code == 502 and resp.json()["error"]["code"] == "external_service_error"
+
+
+def test_scheduled_sync_runs_as_the_system_and_is_on_the_beat_schedule(settings):
+    from catalog.tasks import sync_procedures_from_his
+
+    assert settings.CELERY_BEAT_SCHEDULE["catalog.sync_procedures_from_his"]["task"] == "catalog.sync_procedures_from_his"
+    with override_port("his", FakeHis([his("53.0000")])):
+        result = sync_procedures_from_his.delay().get()
+    assert result["created"] == 1
+    procedure = Procedure.objects.get(code="53.0000")
+    entries = AuditEntry.objects.filter(target_id__in=[str(procedure.uuid), "his-sync"])
+    assert entries.count() == 2
+    assert set(entries.values_list("actor_type", flat=True)) == {"system"}

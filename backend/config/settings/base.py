@@ -337,6 +337,13 @@ CASE_LOS_LIMIT_48_HOURS = env_int("CASE_LOS_LIMIT_48_HOURS", 48)  # beyond: disc
 CELERY_BEAT_SCHEDULE["core.sweep_outbox"] = {"task": "core.sweep_outbox", "schedule": 30.0}
 CELERY_BEAT_SCHEDULE["cases.los_clock"] = {"task": "cases.los_clock", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["accounts.purge_expired"] = {"task": "accounts.purge_expired", "schedule": 3600.0}
+# Procedure catalogue pulled from the HIS (Y3) every CATALOG_SYNC_HOURS hours (0 = only on demand).
+CATALOG_SYNC_HOURS = env_int("CATALOG_SYNC_HOURS", 24)
+if CATALOG_SYNC_HOURS:
+    CELERY_BEAT_SCHEDULE["catalog.sync_procedures_from_his"] = {
+        "task": "catalog.sync_procedures_from_his",
+        "schedule": CATALOG_SYNC_HOURS * 3600.0,
+    }
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
         "CaseStateEnum": "cases.models.CaseState",
