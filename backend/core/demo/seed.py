@@ -232,8 +232,8 @@ class DemoSeeder:
             user.real_name_verified_at = user.real_name_verified_at or now
             wards, modes = wards_for(member)
             user.management_modes = modes
-            if member.role == "hospital_admin" and not user.has_usable_password():
-                user.set_password(demo_password())
+            if member.role == "hospital_admin" and not user.check_password(demo_password()):
+                user.set_password(demo_password())  # the banner prints it: it must work
             user.save()
             user.roles.add(roles[member.role])
             user.wards.add(*wards)
@@ -436,6 +436,9 @@ class DemoSeeder:
         if user is None:
             User.objects.create_superuser(SUPERUSER_PHONE, demo_password(), name="系统管理员")
             self.write(f"  Django superuser {SUPERUSER_PHONE} created")
+        elif not user.check_password(demo_password()):
+            user.set_password(demo_password())
+            user.save(update_fields=["password"])
 
 
 def demo_logins():

@@ -96,3 +96,12 @@ def test_seed_builds_the_demo_hospital_and_is_idempotent():
     before = _counts()
     DemoSeeder(write=lines.append, patients=len(PLAN) * 2, use_his=False).run()
     assert _counts() == before
+
+
+def test_seed_command_refuses_without_debug(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="published password"):
+        call_command("seed_demo", "--no-his", "--patients", "1")
+    assert not User.objects.exists()

@@ -1,4 +1,7 @@
-from django.core.management.base import BaseCommand
+import logging
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from core.demo.seed import DemoSeeder
 
@@ -9,13 +12,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--patients", type=int, default=200, help="how many patients (default 200)")
         parser.add_argument("--no-his", action="store_true", help="use the local lists even if the simulator answers")
+        parser.add_argument(
+            "--allow-without-debug", action="store_true",
+            help="seed even though DEBUG is off (the demo creates accounts with a published password)",
+        )
 
-    def handle(self, *args, patients, no_his, **options):
-        import logging
-
+    def handle(self, *args, patients, no_his, allow_without_debug, **options):
+        if not settings.DEBUG and not allow_without_debug:
+            raise CommandError(
+                "seed_demo creates demo accounts with a published password; refusing to run with DEBUG off "
+                "(a production profile). Use the dev profile, or --allow-without-debug on a throw-away database."
+            )
         # eager outbox deliveries log one line per event; the seed prints its own progress
         for name in ("celery", "kombu"):
             logging.getLogger(name).setLevel(logging.ERROR)
+
         def write(line):
             self.stdout.write(line)
             self.stdout.flush()
