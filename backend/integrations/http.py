@@ -174,7 +174,7 @@ class HttpClient:
                 idempotency_key: str | None = None, summary: dict | None = None,
                 accept: tuple[int, ...] = (), headers: dict | None = None) -> requests.Response:
         key = idempotency_key or new_idempotency_key()
-        url = self.base + path
+        url = path if path.startswith(("http://", "https://")) else self.base + path
         call_headers = {IDEMPOTENCY_HEADER: key, **(headers or {})}
 
         def attempt(_n):

@@ -48,3 +48,11 @@ def sim_staff(base_url: str, **filters) -> list[dict]:
 
 def sent_sms(base_url: str, phone: str | None = None) -> list[dict]:
     return sim_get(base_url, "sms", **({"phone": phone} if phone else {}))["items"]
+
+
+def sent_wechat_messages(base_url: str, openid: str | None = None) -> list[dict]:
+    return sim_get(base_url, "wechat/messages", **({"touser": openid} if openid else {}))["items"]
+
+
+def sent_push(base_url: str, token: str | None = None) -> list[dict]:
+    return sim_get(base_url, "push", **({"token": token} if token else {}))["items"]

@@ -50,6 +50,7 @@ DEFAULT_SYSTEMS = {
 _PATIENT_ID_KEYS = ("reg_no", "outpatient_no", "inpatient_no", "id_card")
 # v3 ObservationInterpretation → our flag. HU/LU ("significantly high/low") are how some LIS send 危急值.
 _FLAG_MAP = {"N": "N", "H": "H", "L": "L", "HH": "HH", "LL": "LL", "HU": "HH", "LU": "LL", ">": "HH", "<": "LL"}
+FHIR_JSON = "application/fhir+json"
 _MAX_PAGES = 50  # a searchset larger than this is a query bug on our side, not a page to keep following
 
 
@@ -273,7 +274,7 @@ class FhirClient:
     """Searches returning (matches, included-by-type-and-id), following `next` links."""
 
     def __init__(self, port: str, **kwargs):
-        self.http = HttpClient(port, headers={"Accept": "application/fhir+json"}, **kwargs)
+        self.http = HttpClient(port, headers={"Accept": FHIR_JSON}, **kwargs)
 
     def search(self, resource_type: str, params: dict, *, operation: str) -> tuple[list[dict], dict]:
         matches, included = [], {}
@@ -290,7 +291,7 @@ class FhirClient:
             nxt = next((link["url"] for link in bundle.get("link", []) if link.get("relation") == "next"), None)
             if not nxt:
                 break
-            path, query = (nxt[len(self.http.base):] if nxt.startswith(self.http.base) else nxt), None
+            path, query = nxt, None  # an absolute URL with the server's own paging parameters
         return matches, included
 
 
@@ -374,7 +375,7 @@ class FhirHisAdapter:
             resource["participant"].append({"actor": {"identifier": {"value": certificate.ward_code},
                                                       "display": "ward"}, "status": "accepted"})
         body = self.fhir.http.post("/Appointment", json=resource, operation="push_admission_certificate",
-                                   idempotency_key=idempotency_key,
+                                   idempotency_key=idempotency_key, headers={"Content-Type": FHIR_JSON},
                                    summary={"certificate_no": certificate.certificate_no}).json()
         return AdmissionCertificateReceipt(his_id=body.get("id", ""),
                                            inpatient_no=_identifier(body, sys["inpatient_no"]),

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+import responses
 
 from core.identity import is_valid_id_number
 from integrations.adapters.fhir import FhirHisAdapter
@@ -111,3 +112,20 @@ def test_each_call_writes_one_log_row_without_personal_data(hospital_sim):
     assert len(row.idempotency_key) == 32
     assert patient["id_number"] not in str(row.request_summary)
     assert row.request_summary["query"]["identifier"] == "***"
+
+
+@responses.activate
+def test_search_follows_next_links_across_pages():
+    base = "https://his.example/fhir"
+    page = {"resourceType": "Bundle", "type": "searchset"}
+    patient = {"resourceType": "Patient", "identifier": [
+        {"system": "https://fhir.hospital.example/sid/reg-no", "value": "R1"}]}
+    responses.get(f"{base}/Patient", match=[responses.matchers.query_param_matcher({"telecom": "13800000000"})],
+                  json={**page, "entry": [{"resource": patient}],
+                        "link": [{"relation": "next", "url": f"{base}/Patient?_page=2&_token=abc"}]})
+    responses.get(f"{base}/Patient", match=[responses.matchers.query_param_matcher({"_page": "2", "_token": "abc"})],
+                  json={**page, "entry": [{"resource": {**patient, "identifier": [
+                      {"system": "https://fhir.hospital.example/sid/reg-no", "value": "R2"}]}}]})
+    found = FhirHisAdapter(base=base).find_patient(phone="13800000000")
+    assert [p.reg_no for p in found] == ["R1", "R2"]
+    assert ExternalCall.objects.filter(port="his", operation="find_patient").count() == 2
