@@ -629,6 +629,15 @@ def _patient_summary(p: data.Patient) -> dict:
             "wechat_phone_code": f"phonecode-{p.index}"}
 
 
+@routes.add("GET", "/")
+def index(state, m, q, body, headers):
+    return 200, {"service": "hospital simulator", "seed": state.hospital.seed,
+                 "bases": {"fhir": "/fhir", "sms": "/sms", "voice": "/voice", "push": "/push", "theatre": "/theatre",
+                           "medtech": "/medtech", "ca": "/ca", "wechat": "/wechat/", "wechat_pay": "/wechat-pay/"},
+                 "helpers": "/_sim/{health,patients,staff,departments,procedures,sms,wechat/messages,push,voice,"
+                            "theatre,requests,reset,config,faults}"}
+
+
 @routes.add("GET", "/_sim/health")
 def sim_health(state, m, q, body, headers):
     return 200, {"status": "ok", "seed": state.hospital.seed, "anchor_date": state.hospital.anchor.isoformat()}

@@ -136,3 +136,8 @@ def test_cli_starts_a_server():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_root_lists_the_service_bases(sim):
+    body = requests.get(f"{sim}/", timeout=5).json()
+    assert body["service"] == "hospital simulator" and body["bases"]["fhir"] == "/fhir"
