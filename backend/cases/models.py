@@ -205,6 +205,10 @@ class SurgicalCase(BaseModel):
         blank=True,
         verbose_name=_("booked by"),
     )
+    procedure = models.ForeignKey(
+        "catalog.Procedure", on_delete=models.PROTECT, null=True, blank=True, related_name="cases",
+        verbose_name=_("procedure"),
+    )  # the catalogue entry, when the booking chose one; code and name below are kept as booked
     procedure_code = models.CharField(_("procedure code"), max_length=40, blank=True)
     procedure_name = models.CharField(_("planned procedure"), max_length=200)
     diagnosis_code = models.CharField(_("diagnosis code"), max_length=40, blank=True)

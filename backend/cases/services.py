@@ -171,8 +171,9 @@ def case_create(
     patient: Patient,
     ward,
     surgeon,
-    procedure_name: str,
+    procedure_name: str = "",
     procedure_code: str = "",
+    procedure=None,
     diagnosis_code: str = "",
     diagnosis_name: str = "",
     planned_date: date | None = None,
@@ -181,7 +182,13 @@ def case_create(
     anaesthesia_clinic_required: bool = True,
     department=None,
 ) -> SurgicalCase:
-    """A draft case: the booking is confirmed later (`confirm`), when the admission rules pass."""
+    """A draft case: the booking is confirmed later (`confirm`), when the admission rules pass.
+
+    `procedure` (a catalog.Procedure) fills the code and name when they are not given.
+    """
+    if procedure is not None:
+        procedure_name = procedure_name or procedure.name
+        procedure_code = procedure_code or procedure.code
     if actor is not None:
         if getattr(actor, "is_patient", False):
             raise errors.TransitionNotPermitted()
@@ -212,6 +219,7 @@ def case_create(
         ward=ward,
         department=department or ward.department,
         surgeon=surgeon,
+        procedure=procedure,
         booked_by=info["user"],
         procedure_name=procedure_name.strip(),
         procedure_code=procedure_code,

@@ -77,12 +77,13 @@ class CaseListSerializer(serializers.ModelSerializer):
     ward = RefSerializer(read_only=True)
     department = RefSerializer(read_only=True)
     surgeon = RefSerializer(read_only=True)
+    procedure = RefSerializer(read_only=True, allow_null=True)
     length_of_stay_hours = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
         model = SurgicalCase
         fields = [
-            "uuid", "patient", "ward", "department", "surgeon", "procedure_code", "procedure_name",
+            "uuid", "patient", "ward", "department", "surgeon", "procedure", "procedure_code", "procedure_name",
             "planned_date", "planned_session", "anaesthesia_method", "state", "anaesthesia_clinic_status",
             "preop_assessment_status", "theatre_schedule_status", "los_alert_level", "length_of_stay_hours",
             "admitted_at", "discharged_at", "version", "created_at",
@@ -179,7 +180,8 @@ class CaseCreateSerializer(serializers.Serializer):
     )
     ward = serializers.UUIDField()
     surgeon = serializers.UUIDField()
-    procedure_name = serializers.CharField(max_length=200)
+    procedure = serializers.UUIDField(required=False, help_text=_("A catalogue procedure; fills code and name."))
+    procedure_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     procedure_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     diagnosis_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     diagnosis_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -193,6 +195,8 @@ class CaseCreateSerializer(serializers.Serializer):
     def validate(self, attrs):
         if not attrs.get("patient") and not attrs.get("reg_no"):
             raise serializers.ValidationError({"patient": [_("Give the patient or their registration number.")]})
+        if not attrs.get("procedure") and not attrs.get("procedure_name", "").strip():
+            raise serializers.ValidationError({"procedure_name": [_("Give the procedure or its name.")]})
         return attrs
 
 
@@ -257,3 +261,8 @@ def _build_input_serializers():
 
 
 TRANSITION_INPUTS = _build_input_serializers()
+
+
+class PatientCancelSerializer(serializers.Serializer):
+    reason_code = serializers.ChoiceField(choices=CancelReason.choices)
+    reason_text = serializers.CharField(max_length=500, required=False, allow_blank=True)

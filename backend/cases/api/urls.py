@@ -15,4 +15,5 @@ urlpatterns = [
     ],
     path("my/cases/", views.MyCaseListView.as_view(), name="my-case-list"),
     path("my/cases/<uuid:uuid>/", views.MyCaseDetailView.as_view(), name="my-case-detail"),
+    path("my/cases/<uuid:uuid>/cancel/", views.MyCaseCancelView.as_view(), name="my-case-cancel"),
 ]

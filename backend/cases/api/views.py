@@ -19,6 +19,7 @@ from cases.api.serializers import (
     CaseEventSerializer,
     CaseListSerializer,
     MilestoneInputSerializer,
+    PatientCancelSerializer,
     PatientCaseSerializer,
 )
 from cases.models import CaseState, IdentifierSystem, Patient, PatientIdentifier
@@ -64,12 +65,20 @@ class CaseListCreateView(generics.ListCreateAPIView):
         surgeon = User.objects.filter(uuid=v["surgeon"], is_active=True).first()
         if surgeon is None:
             raise InvalidInput(fields={"surgeon": [_("Unknown surgeon.")]})
+        procedure = None
+        if v.get("procedure"):
+            from catalog.models import Procedure
+
+            procedure = Procedure.objects.filter(uuid=v["procedure"], is_active=True).first()
+            if procedure is None:
+                raise InvalidInput(fields={"procedure": [_("Unknown procedure.")]})
         patient = _resolve_patient(v, user)
         case = services.case_create(
             actor=user,
             patient=patient,
             ward=ward,
             surgeon=surgeon,
+            procedure=procedure,
             procedure_name=v["procedure_name"],
             procedure_code=v["procedure_code"],
             diagnosis_code=v["diagnosis_code"],
@@ -246,3 +255,23 @@ class MyCaseDetailView(generics.RetrieveAPIView):
         case = self.get_object()
         audit_patient_read(request.user, case, detail="own case")
         return Response(self.get_serializer(case).data)
+
+
+class MyCaseCancelView(APIView):
+    """The patient cancels their own operation, giving a reason (M5); the stage is recorded like any cancel."""
+
+    def get_permissions(self):
+        from accounts.permissions import IsPatient
+
+        return [IsPatient()]
+
+    @extend_schema(request=PatientCancelSerializer, responses=PatientCaseSerializer)
+    def post(self, request, uuid):
+        case = selectors.patient_case_list(request.user).filter(uuid=uuid).first()
+        if case is None:
+            raise NotFound()
+        data = PatientCancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.case_transition(case=case, transition="cancel", actor=request.user, **data.validated_data)
+        case = selectors.patient_case_list(request.user).get(uuid=uuid)
+        return Response(PatientCaseSerializer(case).data)

@@ -211,3 +211,51 @@ def test_an_unbound_patient_account_sees_nothing(api_client, ward):
     authenticate(api_client, make_patient_account())
     response = api_client.get("/api/v1/my/cases/")
     assert response.status_code == 200 and response.json()["results"] == []
+
+
+def test_a_patient_cancels_their_own_case_only(api_client, ward):
+    own = make_case("booked", ward=ward, planned_date=timezone.localdate() + timedelta(days=3))
+    other = make_case("booked", ward=ward)
+    account = make_patient_account(patient=own.patient)
+    authenticate(api_client, account)
+    response = api_client.post(f"/api/v1/my/cases/{other.uuid}/cancel/", {"reason_code": "patient_request"},
+                               format="json")
+    assert response.status_code == 404
+    response = api_client.post(f"/api/v1/my/cases/{own.uuid}/cancel/", {"reason_code": "bogus"}, format="json")
+    assert response.status_code == 400 and "reason_code" in response.json()["error"]["fields"]
+    response = api_client.post(f"/api/v1/my/cases/{own.uuid}/cancel/",
+                               {"reason_code": "patient_request", "reason_text": "出差"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["state"] == "cancelled" and response.json()["cancel_stage"] == "before_day"
+    own.refresh_from_db()
+    assert (own.cancelled_by_type, own.cancelled_by_id) == ("patient", str(account.uuid))
+    event = own.events.order_by("-sequence").first()
+    assert (event.type, event.actor_type) == ("cases.case.cancelled", "patient")
+    # a patient may cancel, but not perform staff transitions through the service
+    from cases.services import case_transition
+    from core.errors import NotAllowed
+
+    booked = make_case("booked", ward=ward, patient=own.patient)
+    with pytest.raises(NotAllowed):
+        case_transition(case=booked, transition="confirm", actor=account)
+
+
+def test_create_from_a_catalogue_procedure(api_client, ward, nurse):
+    from catalog.models import IncisionClass, Procedure
+    from tests.builders import make_patient
+
+    procedure = Procedure.objects.create(code="53.0001", name="腹腔镜腹股沟疝修补术", grade=2, incision_class=IncisionClass.CLASS_I)
+    authenticate(api_client, nurse)
+    response = api_client.post("/api/v1/cases/", {
+        "patient": str(make_patient().uuid), "ward": str(ward.uuid),
+        "surgeon": str(make_staff("doctor", ward=ward).uuid), "procedure": str(procedure.uuid),
+    }, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["procedure"]["uuid"], body["procedure_name"], body["procedure_code"]) == (
+        str(procedure.uuid), procedure.name, procedure.code,
+    )
+    response = api_client.post("/api/v1/cases/", {
+        "patient": str(make_patient().uuid), "ward": str(ward.uuid), "surgeon": str(make_staff("doctor").uuid),
+    }, format="json")
+    assert response.status_code == 400 and "procedure_name" in response.json()["error"]["fields"]

@@ -76,6 +76,13 @@ def broker_mode():
     app.conf.task_always_eager = False
     yield app
     app.conf.task_always_eager = previous
+    # The killed worker leaves its unacknowledged task in Redis under this run's prefix: clean up.
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}:celery:*"):
+        client.delete(key)
+    client.close()
 
 
 @pytest.mark.django_db(transaction=True)
