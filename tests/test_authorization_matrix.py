@@ -1,0 +1,355 @@
+"""The authorisation matrix (U2, issue item 6): every API route × every method × every principal.
+
+Routes come from Django's URL resolver (recursively), methods from each view, request bodies from the
+OpenAPI schema, so a new endpoint is covered without editing this file. The world has two wards in two
+departments; ward A holds patients and cases. The test proves:
+
+- anonymous callers get 401 on every route except the small public allow-list below;
+- staff of ward B, in every role that does not hold `org.view_all_wards`, and patient principals other than
+  ward A's patient, never get ward-A patient data: every route with a uuid path parameter answers
+  401/403/404 for every ward-A patient-bearing uuid (patients, identifiers, cases, case events, accounts...),
+  whatever the method; list and collection routes never contain a ward-A marker (names, registration and ID
+  numbers, phones, uuids), even when filtered by ward A; writes never change ward-A rows;
+- a route whose path parameters this harness cannot fill FAILS with a message naming it (never skipped).
+"""
+
+import json
+import re
+from collections import defaultdict
+
+import pytest
+from django.apps import apps
+from django.db import models, transaction
+from rest_framework.test import APIClient
+
+from accounts.permissions import VIEW_ALL_WARDS, has_permission
+from tests import api_walk
+from tests.builders import (
+    admin_token,
+    make_case,
+    make_department,
+    make_patient,
+    make_patient_account,
+    make_staff,
+    make_ward,
+    patient_token,
+    valid_id_number,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.req("U2")]
+
+# Routes anonymous callers may use (by URL name): the API root and the login-type endpoints.
+PUBLIC_ROUTES = {
+    "api-root",
+    "auth-otp", "auth-login", "auth-admin-otp", "auth-admin-login", "auth-register", "auth-refresh", "auth-logout",
+    "patient-auth-wechat-login", "patient-auth-otp", "patient-auth-login", "patient-auth-refresh",
+    "patient-auth-logout",
+}
+# Path parameters the harness knows how to fill. A uuid parameter receives every ward-A patient-bearing
+# uuid; other parameters receive the listed non-patient values (the route is then scanned like a list).
+UUID_PARAMS = {"uuid", "case_uuid", "patient_uuid", "event_uuid"}
+OTHER_PARAMS = {"slug": lambda world: ["doctor", "nurse", "hospital_admin"]}
+DENIED = {401, 403, 404}
+UUID_RE = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.I)
+
+PATIENT_BEARING_ROOTS = ("cases.Patient", "cases.SurgicalCase", "accounts.PatientAccount")
+
+
+# --- the world ---------------------------------------------------------------------------------------------------
+def _patient_bearing_models():
+    """{model: [fk names]} for every model with a foreign key to Patient, SurgicalCase or PatientAccount."""
+    roots = [apps.get_model(label) for label in PATIENT_BEARING_ROOTS if _has_model(label)]
+    found = {}
+    for model in apps.get_models():
+        if model in roots:
+            continue
+        names = [
+            f.name for f in model._meta.get_fields()
+            if isinstance(f, models.ForeignKey | models.OneToOneField) and f.related_model in roots
+        ]
+        if names:
+            found[model] = names
+    return found
+
+
+def _has_model(label):
+    try:
+        apps.get_model(label)
+        return True
+    except LookupError:
+        return False
+
+
+def _ward_a_rows(world):
+    """{model: queryset} of every patient-bearing row that belongs to ward A's patients and cases."""
+    Patient = apps.get_model("cases.Patient")
+    SurgicalCase = apps.get_model("cases.SurgicalCase")
+    PatientAccount = apps.get_model("accounts.PatientAccount")
+    patients = Patient.objects.filter(pk__in=world["a_patient_ids"])
+    cases = SurgicalCase.objects.filter(ward_id=world["ward_a"].pk)
+    accounts = PatientAccount.objects.filter(patient__in=patients)
+    rows = {Patient: patients, SurgicalCase: cases, PatientAccount: accounts}
+    for model, fk_names in _patient_bearing_models().items():
+        condition = models.Q()
+        for name in fk_names:
+            related = model._meta.get_field(name).related_model
+            source = {Patient: patients, SurgicalCase: cases, PatientAccount: accounts}[related]
+            condition |= models.Q(**{f"{name}__in": source})
+        rows[model] = model._default_manager.filter(condition)
+    return rows
+
+
+def _footprint(world):
+    """Counts, last-change stamps and states of ward A's rows (one query a model): any write changes it."""
+    result = {}
+    for model, qs in _ward_a_rows(world).items():
+        aggregates = {"n": models.Count("pk")}
+        if _has_field(model, "updated_at"):
+            aggregates["stamp"] = models.Max("updated_at")
+        field = _field(model, "state")
+        for value in [v for v, _label in (field.choices or [])] if field is not None else []:
+            aggregates[f"state_{value}"] = models.Count("pk", filter=models.Q(state=value))
+        result[model._meta.label] = qs.aggregate(**aggregates)
+    return result
+
+
+def _field(model, name):
+    try:
+        return model._meta.get_field(name)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _has_field(model, name):
+    try:
+        model._meta.get_field(name)
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.fixture
+def world():
+    ward_a = make_ward(department=make_department(name="甲科"), name="甲病区")
+    ward_b = make_ward(department=make_department(name="乙科"), name="乙病区")
+    a_patients, markers = [], set()
+    for i, state in enumerate(("draft", "booked", "admitted", "discharged")):
+        id_number = valid_id_number(birth="19700101", serial=700 + i)
+        patient = make_patient(name=f"矩阵甲{i}号", reg_no=f"RMTXA{i:04d}", id_number=id_number,
+                               phone=f"1370000{i:04d}")
+        make_case(state, ward=ward_a, patient=patient)
+        a_patients.append(patient)
+        markers |= {patient.name, f"RMTXA{i:04d}", id_number, f"1370000{i:04d}"}
+    make_patient_account(patient=a_patients[0])  # ward A's patient also uses the mini-program
+
+    b_patient = make_patient(name="矩阵乙患者", reg_no="RMTXB0001")
+    make_case("booked", ward=ward_b, patient=b_patient)
+    world = {"ward_a": ward_a, "ward_b": ward_b, "a_patient_ids": [p.pk for p in a_patients]}
+
+    uuids, sample = set(), set()
+    for model, qs in _ward_a_rows(world).items():
+        if _has_field(model, "uuid"):
+            these = [str(u) for u in qs.order_by("pk").values_list("uuid", flat=True)]
+            uuids |= set(these)
+            sample |= set(these if model._meta.label == "cases.SurgicalCase" else these[:1])
+    assert len(uuids) >= 8, "the world should hold ward-A patients, cases and events"
+    world["a_uuids"] = sorted(uuids)
+    world["a_uuids_sample"] = sorted(sample)
+    world["markers"] = markers | uuids
+    world["body_refs"] = {
+        "ward": str(ward_a.uuid), "department": str(ward_a.department.uuid), "patient": str(a_patients[0].uuid),
+        "case": world["a_uuids"][0], "reg_no": "RMTXA0000", "registration_no": "RMTXA0000",
+        "id_number": valid_id_number(birth="19700101", serial=700), "name": a_patients[0].name,
+    }
+
+    from accounts.models import RoleSlug
+
+    principals = {}
+    for role in RoleSlug.values:
+        user = make_staff(role, ward=ward_b)
+        if has_permission(user, VIEW_ALL_WARDS.slug):
+            continue  # sees every ward by permission (administrators, quality managers): not a cross-ward leak
+        principals[f"ward-B {role}"] = admin_token(user)
+    assert principals, "no ward-limited staff role to test"
+    principals["ward-B patient"] = patient_token(make_patient_account(patient=b_patient))
+    principals["unbound patient"] = patient_token(make_patient_account())
+    world["principals"] = principals
+    return world
+
+
+# --- the routes --------------------------------------------------------------------------------------------------
+def api_routes():
+    """[(name, template, params, methods)] for every URL pattern under /api/v1/ (the catch-all excluded)."""
+    routes, unreadable = [], []
+    for regex, pattern in api_walk.iter_patterns():
+        template, params = api_walk.route_template(regex)
+        if not regex.startswith("api/v1/"):
+            continue
+        if pattern.callback.__name__ == "api_not_found":
+            continue
+        if template is None:
+            unreadable.append(regex)
+            continue
+        routes.append((pattern.name, template, params, api_walk.view_methods(pattern)))
+    assert not unreadable, f"routes the matrix cannot read (make them plain paths): {unreadable}"
+    return routes
+
+
+def _bodies(schema, template, method):
+    operation = (schema["paths"].get(template) or {}).get(method.lower())
+    if not operation:
+        return [{}]
+    body_schema = api_walk.request_body_schema(schema, operation)
+    plausible = api_walk.plausible_value(schema, body_schema) if body_schema else {}
+    # A plausible body pointing at ward-A rows: the strongest attempt (an empty body may stop at validation).
+    return [plausible] if isinstance(plausible, dict) and plausible else [{}]
+
+
+def _with_refs(body, refs):
+    if not isinstance(body, dict):
+        return body
+    return {k: (refs[k] if k in refs else v) for k, v in body.items()}
+
+
+def _request(client, method, path, body=None, query=None):
+    if method == "GET":
+        return client.get(path, query or {})
+    return client.generic(method, path, data=json.dumps(body or {}), content_type="application/json")
+
+
+def _leaks(response, markers):
+    text = response.content.decode("utf-8", "replace")
+    if response.get("Content-Type", "").startswith("application/json"):
+        try:
+            text = json.dumps(response.json(), ensure_ascii=False)
+        except ValueError:
+            pass
+    return sorted(m for m in markers if m and m in text)
+
+
+def run_matrix(world, routes, schema):
+    """Run every route × method × principal; returns (requests made, {kind: [problem lines]})."""
+    problems = defaultdict(list)
+    checked = 0
+
+    # Path parameters the harness cannot fill make the test fail, naming the route.
+    for name, template, params, _methods in routes:
+        unknown = [p for p in params if p not in UUID_PARAMS and p not in OTHER_PARAMS]
+        if unknown:
+            problems["unfillable"].append(
+                f"{template} ({name}): path parameter(s) {unknown} unknown to the matrix — add a filler to "
+                "UUID_PARAMS/OTHER_PARAMS in tests/test_authorization_matrix.py"
+            )
+
+    # 1. Anonymous: 401 everywhere except the public allow-list.
+    anonymous = APIClient()
+    for name, template, params, methods in routes:
+        if name in PUBLIC_ROUTES:
+            continue
+        paths = _paths(template, params, world)
+        if not paths:
+            continue
+        for method in methods:
+            with transaction.atomic():
+                res = _request(anonymous, method, paths[0])
+                transaction.set_rollback(True)
+            checked += 1
+            if res.status_code != 401:
+                problems["anonymous not refused"].append(f"{method} {paths[0]} ({name}) → {res.status_code}")
+
+    # 2. Ward-B staff and other patients.
+    before = _footprint(world)
+    for who, token in world["principals"].items():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        for name, template, params, methods in routes:
+            if name in PUBLIC_ROUTES:
+                continue
+            uuid_params = [p for p in params if p in UUID_PARAMS]
+            for method in methods:
+                safe = method == "GET"
+                for path in _paths(template, params, world, thorough=False):
+                    bodies = [None] if method in ("GET", "DELETE") else [
+                        _with_refs(b, world["body_refs"]) for b in _bodies(schema, template, method)
+                    ]
+                    queries = [None]
+                    if safe and not uuid_params:
+                        queries.append({**world["body_refs"], "q": world["body_refs"]["name"],
+                                        "search": world["body_refs"]["name"]})
+                    for body in bodies:
+                        for query in queries:
+                            with transaction.atomic():
+                                res = _request(client, method, path, body, query)
+                                changed = not safe and _footprint(world) != before
+                                transaction.set_rollback(True)
+                            checked += 1
+                            where = f"{who}: {method} {path} ({name})"
+                            if res.status_code >= 500:
+                                problems["server error"].append(f"{where} → {res.status_code}")
+                            if uuid_params and res.status_code not in DENIED:
+                                problems["ward-A object reachable"].append(f"{where} → {res.status_code}")
+                            leaked = _leaks(res, world["markers"])
+                            if leaked:
+                                problems["ward-A data in response"].append(
+                                    f"{where} → {res.status_code}: {leaked[:4]}")
+                            if changed:
+                                problems["ward-A rows changed"].append(f"{where} → {res.status_code}")
+    return checked, problems
+
+
+def _report(checked, problems):
+    lines = [f"authorisation matrix ({checked} requests):"]
+    for kind, items in problems.items():
+        lines.append(f"== {kind} ({len(items)}) ==")
+        lines.extend(items[:40])
+    return "\n".join(lines)
+
+
+def test_every_route_every_principal(world):
+    routes = api_routes()
+    names = {name for name, *_ in routes}
+    assert {"case-list", "case-detail", "ward-list", "audit-entry-list"} <= names, "core routes are not mounted"
+    checked, problems = run_matrix(world, routes, api_walk.openapi_schema())
+    assert checked > 500
+    assert not problems, _report(checked, problems)
+
+
+@pytest.mark.urls("tests.matrix_selftest_urls")
+def test_the_harness_catches_leaks(world):
+    """The same harness over deliberately broken routes: each kind of breach is reported."""
+    routes = [r for r in api_routes() if r[0].startswith("leaky-")]
+    assert len(routes) == 4
+    checked, problems = run_matrix(world, routes, {"paths": {}})
+    report = _report(checked, problems)
+    assert any("leaky-list" in line for line in problems["anonymous not refused"]), report
+    assert any("leaky-list" in line for line in problems["ward-A data in response"]), report
+    assert any("leaky-detail" in line for line in problems["ward-A object reachable"]), report
+    assert any("leaky-delete" in line for line in problems["ward-A rows changed"]), report
+    assert any("{code}" in line for line in problems["unfillable"]), report
+
+
+def _paths(template, params, world, *, thorough=True):
+    """Every concrete path for a route: ward-A uuids for uuid parameters, listed values for the others.
+
+    The matrix itself tries every ward-A case (one per pathway state) and one row of each other
+    patient-bearing model (patient, identifier, event, account...): every kind of object, at a fraction of
+    the ~10,000 requests that every row would take."""
+    if any(p not in UUID_PARAMS and p not in OTHER_PARAMS for p in params):
+        return []
+    paths = [template]
+    for param in params:
+        if param in UUID_PARAMS:
+            values = world["a_uuids"] if thorough else world.get("a_uuids_sample", world["a_uuids"])
+        else:
+            values = OTHER_PARAMS[param](world)
+        paths = [p.replace("{" + param + "}", str(v)) for p in paths for v in values]
+    return paths
+
+
+def test_the_harness_refuses_unknown_path_parameters():
+    """A route with a parameter nobody taught the matrix yields no path, and the main test reports it."""
+    world = {"a_uuids": ["00000000-0000-0000-0000-000000000000"]}
+    assert _paths("/api/v1/things/{thing_code}/", ["thing_code"], world) == []
+    assert _paths("/api/v1/cases/{uuid}/", ["uuid"], world) == ["/api/v1/cases/00000000-0000-0000-0000-000000000000/"]
+    template, params = api_walk.route_template("api/v1/wards/(?P<uuid>[0-9a-f-]+)/beds/(?P<code>[^/.]+)/")
+    assert template == "/api/v1/wards/{uuid}/beds/{code}/" and params == ["uuid", "code"]
