@@ -14,7 +14,15 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 
 from accounts.conf import conf
-from accounts.tokens import PATIENT, PATIENT_CLAIM, PRINCIPAL_CLAIM, STAFF
+from accounts.tokens import (
+    PATIENT,
+    PATIENT_CLAIM,
+    PRINCIPAL_CLAIM,
+    SESSION_CLAIM,
+    STAFF,
+    end_session,
+    session_ended,
+)
 
 
 def idle_limit(principal):
@@ -42,8 +50,11 @@ class PrincipalJWTAuthentication(JWTAuthentication):
         if result is None:
             return None
         principal, token = result
+        if session_ended(token):
+            raise AuthenticationFailed(_("This session has ended; please log in again."), code="session_ended")
         now = timezone.now()
         if is_idle(principal, now):
+            end_session(token.get(SESSION_CLAIM))  # over for good, even if the principal is active elsewhere
             raise AuthenticationFailed(_("The session expired after inactivity; please log in again."),
                                        code="session_idle")
         touch(principal, now)

@@ -509,9 +509,12 @@ def wards_by_uuid(uuids):
 def session_refresh(*, refresh, principal):
     """Rotate a refresh token of `principal` kind ("staff" | "patient"); the presented token is blacklisted."""
     from accounts.authentication import is_idle, touch
-    from accounts.tokens import TokenRefused, parse_refresh, principal_of, revoke, rotate
+    from accounts.tokens import TokenRefused, parse_refresh, principal_of, revoke, rotate, session_ended
 
     token = parse_refresh(refresh, principal=principal)
+    if session_ended(token):
+        revoke(token)
+        raise TokenRefused(_("This session has ended; please log in again."), code="session_ended")
     owner = principal_of(token)
     if owner is None or not owner.is_active or owner.is_virtual:
         raise TokenRefused(_("User is inactive"), code="user_inactive")

@@ -2,11 +2,15 @@
 
 Every token carries `principal` ("staff" | "patient"); staff tokens carry simplejwt's `user_id`, patient tokens
 `patient_id` (the account's public UUID) and no `user_id`, so a patient token can never resolve to a User.
-`amr` lists the authentication methods used at login ("otp", "pwd"); admin endpoints require both.
+`amr` lists the authentication methods used at login ("otp", "pwd"); admin endpoints require both. `sid`
+names the login session: logout ends it, refusing its access tokens at once (not only its refresh token).
 Refresh tokens rotate: each refresh blacklists the presented token under a row lock, so a replayed or
 concurrently reused refresh token is refused.
 """
 
+import uuid
+
+from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
@@ -22,6 +26,7 @@ PATIENT = "patient"
 PRINCIPAL_CLAIM = "principal"
 PATIENT_CLAIM = "patient_id"
 AMR_CLAIM = "amr"
+SESSION_CLAIM = "sid"  # one login = one session; every access and refresh token of it carries the same sid
 
 
 class TokenRefused(DomainError):
@@ -39,6 +44,7 @@ def issue_staff_tokens(user, *, amr=("otp",)):
     refresh = RefreshToken.for_user(user)  # records the outstanding token
     refresh[PRINCIPAL_CLAIM] = STAFF
     refresh[AMR_CLAIM] = sorted(set(amr))
+    refresh[SESSION_CLAIM] = uuid.uuid4().hex
     _outstanding_update(refresh)
     return _pair(refresh)
 
@@ -48,6 +54,7 @@ def issue_patient_tokens(account, *, amr=("wechat",)):
     refresh[PRINCIPAL_CLAIM] = PATIENT
     refresh[PATIENT_CLAIM] = str(account.uuid)
     refresh[AMR_CLAIM] = sorted(set(amr))
+    refresh[SESSION_CLAIM] = uuid.uuid4().hex
     refresh.outstand()
     return _pair(refresh)
 
@@ -117,5 +124,22 @@ def rotate(refresh):
 
 
 def revoke(refresh):
-    """Blacklist a refresh token (logout). Idempotent."""
+    """Blacklist a refresh token and end its session, so the access tokens already issued stop too."""
     refresh.blacklist()
+    end_session(refresh.get(SESSION_CLAIM))
+
+
+def _session_key(sid):
+    return f"accounts:session-ended:{sid}"
+
+
+def end_session(sid):
+    """Refuse every access token of session `sid` from now on (remembered for an access token's lifetime)."""
+    if sid:
+        lifetime = int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds()) + 60
+        cache.set(_session_key(sid), 1, timeout=lifetime)
+
+
+def session_ended(token) -> bool:
+    sid = token.get(SESSION_CLAIM)
+    return bool(sid) and bool(cache.get(_session_key(sid)))

@@ -208,12 +208,16 @@ def test_patient_refresh_rotation_logout_and_idle(api_client, wechat):
                            format="json").status_code == 401
     new = rotated.json()
     assert api_client.post("/api/v1/patient-auth/logout/", {"refresh": new["refresh"]}, format="json").status_code == 204
+    assert _bearer(api_client, new["access"]).get("/api/v1/patient-auth/me/").status_code == 401
+    api_client.credentials()
     assert api_client.post("/api/v1/patient-auth/refresh/", {"refresh": new["refresh"]},
                            format="json").status_code == 401
 
+    wechat.codes["c10"] = ("o-9", "")
+    fresh = api_client.post("/api/v1/patient-auth/wechat-login/", {"code": "c10"}, format="json").json()
     account = PatientAccount.objects.get(wechat_openid="o-9")
     PatientAccount.objects.filter(pk=account.pk).update(last_activity_at=timezone.now() - timedelta(hours=2))
-    r = _bearer(api_client, new["access"]).get("/api/v1/patient-auth/me/")
+    r = _bearer(api_client, fresh["access"]).get("/api/v1/patient-auth/me/")
     assert r.status_code == 401 and r.json()["error"]["code"] == "session_idle"
 
 

@@ -28,6 +28,11 @@ def _otp_login(client, sms, user):
     return response.json()
 
 
+def _otp_login_again(client, sms, user):
+    with override_settings(OTP_PHONE_PER_MINUTE=10):
+        return _otp_login(client, sms, user)
+
+
 def _with_password(user):
     user.set_password(PASSWORD)
     user.save()
@@ -104,10 +109,18 @@ def test_refresh_rotates_and_the_old_refresh_token_is_refused(api_client, sms):
 def test_logout_blacklists_the_refresh_token(api_client, sms):
     user = make_staff()
     tokens = _otp_login(api_client, sms, user)
+    other_device = _otp_login_again(api_client, sms, user)
+    assert _bearer(api_client, tokens["access"]).get("/api/v1/auth/me/").status_code == 200
+    api_client.credentials()
     r = api_client.post("/api/v1/auth/logout/", {"refresh": tokens["refresh"]}, format="json")
     assert r.status_code == 204
     r = api_client.post("/api/v1/auth/refresh/", {"refresh": tokens["refresh"]}, format="json")
     assert r.status_code == 401
+    # The session's access token stops at once; another login of the same user is not affected.
+    r = _bearer(api_client, tokens["access"]).get("/api/v1/auth/me/")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "session_ended"
+    assert _bearer(api_client, other_device["access"]).get("/api/v1/auth/me/").status_code == 200
+    api_client.credentials()
     assert AuditEntry.objects.filter(action="logout", actor_id=str(user.uuid)).exists()
 
 
@@ -131,15 +144,25 @@ def test_idle_session_expires(api_client, sms):
     assert timezone.now() - user.last_activity_at < timedelta(seconds=5)
 
     User.objects.filter(pk=user.pk).update(last_activity_at=timezone.now() - timedelta(minutes=31))
+    with override_settings(SESSION_IDLE_MINUTES=60):  # the limit is a setting
+        assert api_client.get("/api/v1/auth/me/").status_code == 200
+
+    User.objects.filter(pk=user.pk).update(last_activity_at=timezone.now() - timedelta(minutes=31))
     r = api_client.get("/api/v1/auth/me/")
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "session_idle"
+    # The idle session is over for good: its tokens stay refused even once the user is active elsewhere.
+    User.objects.filter(pk=user.pk).update(last_activity_at=timezone.now())
+    assert api_client.get("/api/v1/auth/me/").status_code == 401
     api_client.credentials()
     r = api_client.post("/api/v1/auth/refresh/", {"refresh": tokens["refresh"]}, format="json")
-    assert r.status_code == 401 and r.json()["error"]["code"] == "session_idle"
+    assert r.status_code == 401
 
-    with override_settings(SESSION_IDLE_MINUTES=60):
-        assert _bearer(api_client, tokens["access"]).get("/api/v1/auth/me/").status_code == 200
+    # Refreshing an idle session is refused too.
+    fresh = _otp_login_again(api_client, sms, user)
+    User.objects.filter(pk=user.pk).update(last_activity_at=timezone.now() - timedelta(minutes=31))
+    r = api_client.post("/api/v1/auth/refresh/", {"refresh": fresh["refresh"]}, format="json")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "session_idle"
 
 
 @pytest.mark.req("SA1", "Y1")
