@@ -31,14 +31,17 @@ def _message(group, event_type, payload):
     }
 
 
-def publish(group: str, event_type: str, payload: dict | None = None) -> bool:
-    """Send one event to every socket subscribed to `group`. Returns False (and logs) if the layer failed."""
+def publish(group: str, event_type: str, payload: dict | None = None, *, strict: bool = False) -> bool:
+    """Send one event to every socket subscribed to `group`. Returns False (and logs) if the layer failed;
+    `strict=True` re-raises instead, for outbox handlers that want the delivery retried."""
     layer = get_channel_layer()
     if layer is None:
         return False
     try:
         async_to_sync(layer.group_send)(group, _message(group, event_type, payload))
     except Exception:  # a push must never break the service that triggered it
+        if strict:
+            raise
         logger.exception("realtime publish to %s failed", group)
         return False
     return True

@@ -148,3 +148,64 @@ def test_sync_publish_and_on_commit(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         publish_on_commit("ward.1", "x.y.z", {})
     assert len(callbacks) == 1
+
+
+@pytest.fixture
+def cases_world(two_wards):
+    from tests.builders import make_case, make_patient_account
+
+    case_a = make_case("booked", ward=two_wards["ward_a"])
+    case_b = make_case("booked", ward=two_wards["ward_b"])
+    return {
+        **two_wards,
+        "case_a": case_a,
+        "case_b": case_b,
+        "patient_a": make_patient_account(patient=case_a.patient),
+    }
+
+
+@pytest.mark.req("U2")
+@pytest.mark.django_db(transaction=True)
+async def test_case_subscription_follows_the_ward_scope(cases_world):
+    from realtime.groups import case_group
+
+    ta, _ = await database_sync_to_async(tickets.ticket_issue)(principal=cases_world["nurse_a"])
+    tb, _ = await database_sync_to_async(tickets.ticket_issue)(principal=cases_world["nurse_b"])
+    ws_a, ws_b = communicator(ta), communicator(tb)
+    assert (await ws_a.connect())[0] and (await ws_b.connect())[0]
+    await ws_a.receive_json_from()
+    await ws_b.receive_json_from()
+    case_uuid = str(cases_world["case_a"].uuid)
+    await ws_a.send_json_to({"action": "subscribe", "case": case_uuid})
+    assert await ws_a.receive_json_from() == {"type": "subscribed", "case": case_uuid}
+    await ws_b.send_json_to({"action": "subscribe", "case": case_uuid})
+    assert (await ws_b.receive_json_from())["code"] == "not_found"
+    await apublish(case_group(case_uuid), "cases.case.confirmed", {"case": case_uuid})
+    assert (await ws_a.receive_json_from())["event"] == "cases.case.confirmed"
+    assert await ws_b.receive_nothing(timeout=0.3)
+    await ws_a.send_json_to({"action": "unsubscribe", "case": case_uuid})
+    assert (await ws_a.receive_json_from())["type"] == "unsubscribed"
+    await apublish(case_group(case_uuid), "cases.case.admitted", {"case": case_uuid})
+    assert await ws_a.receive_nothing(timeout=0.3)
+    await ws_a.disconnect()
+    await ws_b.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_patient_follows_only_their_own_cases(cases_world):
+    from realtime.groups import patient_group
+
+    account = cases_world["patient_a"]
+    ticket, _ = await database_sync_to_async(tickets.ticket_issue)(principal=account)
+    ws = communicator(ticket)
+    assert (await ws.connect())[0]
+    ready = await ws.receive_json_from()
+    assert ready["groups"] == [patient_group(account.uuid)]  # no ward or staff groups for a patient
+    own, other = str(cases_world["case_a"].uuid), str(cases_world["case_b"].uuid)
+    await ws.send_json_to({"action": "subscribe", "case": own})
+    assert (await ws.receive_json_from())["type"] == "subscribed"
+    await ws.send_json_to({"action": "subscribe", "case": other})
+    assert (await ws.receive_json_from())["code"] == "not_found"
+    await apublish(ward_group(cases_world["ward_a"].id), "cases.case.admitted", {"case": own})
+    assert await ws.receive_nothing(timeout=0.3)
+    await ws.disconnect()
