@@ -12,12 +12,18 @@ REALTIME_MESSAGE_TYPE = "realtime.event"  # realtime.consumers.EventsConsumer.re
 
 
 def realtime_groups(payload) -> list[str]:
-    return [f"case.{payload['case']}", f"ward.{payload['ward']}"]
+    """The case's group, its ward's group, and the groups of the patient's own app accounts."""
+    from accounts.models import PatientAccount
+
+    groups = [f"case.{payload['case']}", f"ward.{payload['ward']}"]
+    accounts = PatientAccount.objects.filter(patient__uuid=payload["patient"], is_active=True)
+    groups.extend(f"patient.{u}" for u in accounts.values_list("uuid", flat=True))
+    return groups
 
 
 @outbox_handler("cases.case.*", name="cases.realtime_push")
 def push_case_event(message):
-    """Tell open screens of the case and of its ward that the case changed (they re-read over REST).
+    """Tell open screens of the case, its ward and the patient's app that the case changed (they re-read over REST).
 
     Carries identifiers and states only, no personal data. Raises when the channel layer is down so the
     outbox retries (pushes are at-least-once; clients dedupe by `event` and re-sync on sequence gaps).

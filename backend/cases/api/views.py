@@ -140,8 +140,13 @@ class CaseEventListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return selectors.CaseEvent.objects.none()
-        case = selectors.case_get(self.request.user, self.kwargs["uuid"])
-        return selectors.case_events(case)
+        self.case = selectors.case_get(self.request.user, self.kwargs["uuid"])
+        return selectors.case_events(self.case)
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        audit_patient_read(request.user, self.case, detail="case timeline")
+        return response
 
 
 class CaseMilestoneView(APIView):

@@ -103,6 +103,7 @@ def test_timeline_lists_events_in_order(api_client, ward, nurse):
         "cases.case.anaesthesia_clinic_recorded", "cases.case.application_sent",
     ]
     assert [e["sequence"] for e in events] == [1, 2, 3, 4, 5]
+    assert AuditEntry.objects.filter(action="read", target_id=str(case.uuid), detail="case timeline").count() == 1
 
 
 def test_create_a_draft_case(api_client, ward, nurse):

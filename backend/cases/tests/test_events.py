@@ -12,7 +12,7 @@ from cases.services import case_transition
 from core import outbox
 from core.errors import DomainError
 from core.models import OutboxDelivery, OutboxMessage
-from tests.builders import make_case, make_staff
+from tests.builders import make_case, make_patient_account, make_staff
 
 
 @pytest.mark.django_db
@@ -105,8 +105,14 @@ def test_realtime_handler_publishes_to_case_and_ward_groups():
     async_to_sync(layer.group_add)(f"case.{case.uuid}", channel)
     ward_channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(f"ward.{case.ward_id}", ward_channel)
+    account = make_patient_account(patient=case.patient)
+    patient_channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"patient.{account.uuid}", patient_channel)
     case_transition(case=case, transition="confirm", actor=None)
-    for ch, group in ((channel, f"case.{case.uuid}"), (ward_channel, f"ward.{case.ward_id}")):
+    for ch, group in (
+        (channel, f"case.{case.uuid}"), (ward_channel, f"ward.{case.ward_id}"),
+        (patient_channel, f"patient.{account.uuid}"),
+    ):
         message = async_to_sync(layer.receive)(ch)
         assert message["type"] == "realtime.event" and message["group"] == group
         assert message["event"] == "cases.case.booked"
