@@ -136,7 +136,14 @@ def test_theatre_suite_room_and_sessions(admin_client):
         format="json",
     )
     assert bad.status_code == 400
-    assert bad.json()["error"]["code"] == "validation_error" and "end_time" in bad.json()["error"]["fields"]
+    assert bad.json()["error"]["code"] == "validation_error"
+    assert bad.json()["error"]["fields"]["end_time"] == ["开放时段的结束时间必须晚于开始时间。"]
+    english = admin_client.post(
+        "/api/v1/theatre-sessions/",
+        {"room": room["uuid"], "weekday": 0, "start_time": "12:00", "end_time": "08:00"},
+        format="json", HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert english.json()["error"]["fields"]["end_time"] == ["The session must end after it starts."]
     # A partial update that would invert the session is refused the same way, not by the database.
     flip = admin_client.patch(f"/api/v1/theatre-sessions/{ok.json()['uuid']}/", {"end_time": "07:00"}, format="json")
     assert flip.status_code == 400 and "end_time" in flip.json()["error"]["fields"]
