@@ -66,3 +66,8 @@ class UnknownTransition(InvalidInput):
 class TransitionNotPermitted(NotAllowed):
     default_code = "permission_denied"
     default_message = _("You do not have permission to perform this action.")
+
+
+class DetailsLocked(Conflict):
+    default_code = "details_locked"
+    default_message = _("The surgery application has been sent; roll it back before editing the case details.")

@@ -219,6 +219,11 @@ class SurgicalCase(BaseModel):
         _("anaesthesia method"), max_length=20, choices=AnaesthesiaMethod.choices, blank=True
     )
 
+    # Kept by the day-surgery manager (P3): editable until the surgery application is sent.
+    companion_name = models.CharField(_("companion"), max_length=50, blank=True)
+    companion_phone = EncryptedTextField(_("companion's phone"), blank=True, default="")
+    remarks = models.TextField(_("remarks"), blank=True, max_length=1000)
+
     state = models.CharField(_("state"), max_length=30, choices=CaseState.choices, default=CaseState.DRAFT)
     previous_state = models.CharField(_("previous state"), max_length=30, choices=CaseState.choices, blank=True)
     state_changed_at = models.DateTimeField(_("state changed at"), null=True, blank=True)

@@ -36,3 +36,6 @@ RECORD_ANAESTHESIA_CLINIC = declare(
 RECORD_PREOP_ASSESSMENT = declare(
     "cases.record_preop_assessment", "Record the doctor's pre-operative assessment decision", ["doctor"]
 )
+EDIT_CASE_DETAILS = declare(
+    "cases.edit_details", "Edit a case's booking details, companion and remarks before the application", ["nurse", "doctor"]
+)

@@ -321,6 +321,71 @@ def case_transition(*, case, transition: str, actor, occurred_at=None, expected_
     return locked
 
 
+# --- details (P3) ------------------------------------------------------------------------------------------------
+
+EDITABLE_DETAILS = (
+    "procedure_name", "procedure_code", "diagnosis_code", "diagnosis_name", "anaesthesia_method",
+    "companion_name", "companion_phone", "remarks",
+)
+DETAILS_EDITABLE_STATES = frozenset({CaseState.DRAFT, CaseState.PENDING_POOL, CaseState.BOOKED})
+
+
+@transaction.atomic
+def case_update_details(*, case, actor, expected_version=None, **changes) -> SurgicalCase:
+    """Edit booking details, companion and remarks. Only until the surgery application is sent (P3):
+    afterwards the application must be rolled back first."""
+    unexpected = sorted(set(changes) - set(EDITABLE_DETAILS))
+    if unexpected:
+        raise InvalidInput(
+            code="unexpected_fields", fields={k: [_("This field cannot be edited here.")] for k in unexpected}
+        )
+    locked = _lock(case)
+    _authorise(actor, locked, perms.EDIT_CASE_DETAILS.slug)
+    if expected_version is not None and locked.version != expected_version:
+        raise errors.VersionConflict(extra={"version": locked.version})
+    if locked.state not in DETAILS_EDITABLE_STATES:
+        raise errors.DetailsLocked(extra={"state": locked.state})
+    problems = {}
+    if "procedure_name" in changes and not (changes["procedure_name"] or "").strip():
+        problems["procedure_name"] = [_("This field is required.")]
+    method = changes.get("anaesthesia_method")
+    if method and method not in AnaesthesiaMethod.values:
+        problems["anaesthesia_method"] = [_("Unknown anaesthesia method.")]
+    if changes.get("companion_phone"):
+        from core.identity import is_valid_mobile
+
+        if not is_valid_mobile(changes["companion_phone"]):
+            problems["companion_phone"] = [_("Enter a valid mainland China mobile number.")]
+        changes["companion_phone"] = normalize_phone(changes["companion_phone"])
+    if problems:
+        raise InvalidInput(fields=problems)
+    changed = {k: v for k, v in changes.items() if getattr(locked, k) != (v or "")}
+    if not changed:
+        return locked
+
+    def shown(name, value):
+        if name == "companion_phone":
+            from core.identity import mask_phone
+
+            return mask_phone(value)
+        return value
+
+    before = {k: shown(k, getattr(locked, k)) for k in changed}
+    for key, value in changed.items():
+        setattr(locked, key, value or "")
+    locked.version += 1
+    locked.save()
+    after = {k: shown(k, getattr(locked, k)) for k in changed}
+    _append_event(
+        locked, type="cases.case.details_updated", occurred_at=timezone.now(), actor=actor_info(actor),
+        from_state=locked.state, to_state=locked.state, payload={"fields": sorted(changed), "after": after},
+    )
+    audit_record(actor=actor, system=actor is None, action="update", target=locked, before=before, after=after,
+                 detail="case details")
+    _sync(case, locked)
+    return locked
+
+
 # --- milestones beside the state ------------------------------------------------------------------------------
 
 _ASSESSABLE = frozenset(

@@ -168,3 +168,17 @@ def sweep_outbox(*, older_than_seconds: float | None = None, limit: int = 500) -
     if ids:
         logger.info("outbox sweeper re-enqueued %d message(s)", len(ids))
     return len(ids)
+
+
+def purge_delivered(*, older_than_days: int | None = None) -> int:
+    """Delete fully delivered messages (and their delivery rows) after the retention period.
+
+    Undelivered messages are never purged: they stay for the sweeper or, past OUTBOX_MAX_ATTEMPTS, for an operator.
+    """
+    from core.models import OutboxMessage
+
+    if older_than_days is None:
+        older_than_days = settings.OUTBOX_RETENTION_DAYS
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _by_model = OutboxMessage.objects.filter(dispatched_at__isnull=False, dispatched_at__lt=cutoff).delete()
+    return deleted

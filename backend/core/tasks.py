@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from core.outbox import DeliveryIncomplete, deliver_message, sweep_outbox
+from core.outbox import DeliveryIncomplete, deliver_message, purge_delivered, sweep_outbox
 
 
 @shared_task(bind=True, name="core.deliver_outbox_message", acks_late=True, max_retries=None)
@@ -22,4 +22,6 @@ def deliver_outbox_message(self, message_id):
 
 @shared_task(name="core.sweep_outbox")
 def sweep_outbox_task(older_than_seconds=None):
+    """Re-enqueue messages a crashed worker or a lost broker message left behind; drop old delivered ones."""
+    purge_delivered()
     return sweep_outbox(older_than_seconds=older_than_seconds)

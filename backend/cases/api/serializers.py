@@ -120,7 +120,8 @@ class CaseDetailSerializer(CaseListSerializer):
 
     class Meta(CaseListSerializer.Meta):
         fields = CaseListSerializer.Meta.fields + [
-            "booked_by", "diagnosis_code", "diagnosis_name", "previous_state", "state_changed_at",
+            "booked_by", "diagnosis_code", "diagnosis_name", "companion_name", "companion_phone", "remarks",
+            "previous_state", "state_changed_at",
             "booked_at", "application_sent_at", "theatre_scheduled_at", "scheduled_start", "theatre_room",
             "theatre_sequence", "theatre_in_at", "incision_start_at", "incision_end_at", "theatre_out_at",
             "operated_at", "follow_up_started_at", "closed_at", "ended_at", "cancelled_by_type",
@@ -266,3 +267,17 @@ TRANSITION_INPUTS = _build_input_serializers()
 class PatientCancelSerializer(serializers.Serializer):
     reason_code = serializers.ChoiceField(choices=CancelReason.choices)
     reason_text = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class CaseDetailsUpdateSerializer(serializers.Serializer):
+    """Fields the booking and the day-surgery manager keep (P3); send only what changes."""
+
+    procedure_name = serializers.CharField(max_length=200, required=False)
+    procedure_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    diagnosis_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    diagnosis_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    anaesthesia_method = serializers.ChoiceField(choices=AnaesthesiaMethod.choices, required=False, allow_blank=True)
+    companion_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    companion_phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    remarks = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    version = serializers.IntegerField(required=False, min_value=1)

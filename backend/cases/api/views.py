@@ -16,6 +16,7 @@ from cases.api.serializers import (
     TRANSITION_INPUTS,
     CaseCreateSerializer,
     CaseDetailSerializer,
+    CaseDetailsUpdateSerializer,
     CaseEventSerializer,
     CaseListSerializer,
     MilestoneInputSerializer,
@@ -116,10 +117,27 @@ def _resolve_patient(v, user):
 
 
 class CaseDetailView(generics.RetrieveAPIView):
-    """One case with its care-pathway map (G1). Reading it writes an audit entry (action "read")."""
+    """One case with its care-pathway map (G1). Reading it writes an audit entry (action "read").
 
-    permission_classes = [requires(perms.VIEW_CASES.slug)]
+    PATCH edits the booking details, companion and remarks — only until the surgery application is sent (P3).
+    """
+
     serializer_class = CaseDetailSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_permissions(self):
+        slug = perms.EDIT_CASE_DETAILS.slug if self.request.method == "PATCH" else perms.VIEW_CASES.slug
+        return [requires(slug)()]
+
+    @extend_schema(request=CaseDetailsUpdateSerializer, responses=CaseDetailSerializer)
+    def patch(self, request, uuid):
+        case = self.get_object()
+        data = CaseDetailsUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        version = values.pop("version", None)
+        services.case_update_details(case=case, actor=request.user, expected_version=version, **values)
+        return Response(CaseDetailSerializer(selectors.case_get(request.user, uuid)).data)
 
     def get_object(self):
         return selectors.case_get(self.request.user, self.kwargs["uuid"])

@@ -260,3 +260,36 @@ def test_create_from_a_catalogue_procedure(api_client, ward, nurse):
         "patient": str(make_patient().uuid), "ward": str(ward.uuid), "surgeon": str(make_staff("doctor").uuid),
     }, format="json")
     assert response.status_code == 400 and "procedure_name" in response.json()["error"]["fields"]
+
+
+@pytest.mark.req("P3")
+def test_details_editable_until_the_application_is_sent_then_roll_back_first(api_client, ward, nurse):
+    from cases.services import case_record_milestone
+
+    case = make_case("booked", ward=ward)
+    authenticate(api_client, nurse)
+    url = f"/api/v1/cases/{case.uuid}/"
+    response = api_client.patch(url, {"companion_name": "李四", "companion_phone": "13811112222",
+                                      "remarks": "需轮椅", "version": case.version}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["companion_name"], body["companion_phone"], body["remarks"]) == ("李四", "13811112222", "需轮椅")
+    event = case.events.order_by("-sequence").first()
+    assert event.type == "cases.case.details_updated" and "13811112222" not in str(event.payload)
+    audit = AuditEntry.objects.filter(action="update", target_id=str(case.uuid), detail="case details").get()
+    assert audit.after["companion_phone"] == "138****2222"
+
+    case_record_milestone(case=case, milestone="preop_assessment", status="passed", actor=None)
+    case_record_milestone(case=case, milestone="anaesthesia_clinic", status="passed", actor=None)
+    assert api_client.post(f"{url}send-application/", {}, format="json").status_code == 200
+    response = api_client.patch(url, {"remarks": "改"}, format="json")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "details_locked"
+    assert api_client.post(f"{url}roll-back-application/", {"reason": "修改信息"}, format="json").status_code == 200
+    response = api_client.patch(url, {"remarks": "改"}, format="json")
+    assert response.status_code == 200 and response.json()["remarks"] == "改"
+    response = api_client.patch(url, {"companion_phone": "12345"}, format="json")
+    assert response.status_code == 400 and "companion_phone" in response.json()["error"]["fields"]
+    assert api_client.put(url, {"remarks": "x"}, format="json").status_code == 405
+    # editing needs the function permission
+    authenticate(api_client, make_staff("followup_nurse", ward=ward))
+    assert api_client.patch(url, {"remarks": "x"}, format="json").status_code == 403

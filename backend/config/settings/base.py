@@ -329,6 +329,7 @@ OUTBOX_TASK_MAX_RETRIES = env_int("OUTBOX_TASK_MAX_RETRIES", 5)
 OUTBOX_RETRY_BACKOFF_SECONDS = env_int("OUTBOX_RETRY_BACKOFF_SECONDS", 2)  # 2, 4, 8, 16… seconds
 OUTBOX_RETRY_BACKOFF_MAX = env_int("OUTBOX_RETRY_BACKOFF_MAX", 300)
 OUTBOX_EXTRA_HANDLER_MODULES = env_list("OUTBOX_EXTRA_HANDLER_MODULES")  # besides every app's handlers.py
+OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 30)  # delivered messages are kept this long
 # Length-of-stay clock (G3): hours after admission at which a case is flagged.
 CASE_LOS_APPROACHING_24_HOURS = env_int("CASE_LOS_APPROACHING_24_HOURS", 20)
 CASE_LOS_LIMIT_24_HOURS = env_int("CASE_LOS_LIMIT_24_HOURS", 24)  # beyond: delayed discharge

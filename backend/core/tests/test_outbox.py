@@ -108,3 +108,19 @@ def test_broker_outage_on_enqueue_is_not_raised(monkeypatch):
 
     monkeypatch.setattr(tasks.deliver_outbox_message, "delay", broken)
     outbox.enqueue_delivery(12345)  # logged; the sweeper will pick the message up
+
+
+@pytest.mark.django_db
+def test_sweep_task_purges_only_old_delivered_messages():
+    from core.tasks import sweep_outbox_task
+
+    now = timezone.now()
+    old_done = OutboxMessage.objects.create(topic="tests.a", payload={}, dispatched_at=now - timedelta(days=40))
+    OutboxDelivery.objects.create(message=old_done, handler="tests.ok")
+    recent_done = OutboxMessage.objects.create(topic="tests.b", payload={}, dispatched_at=now - timedelta(days=1))
+    old_pending = OutboxMessage.objects.create(topic="tests.c", payload={}, created_at=now - timedelta(days=40),
+                                               attempts=1000)
+    sweep_outbox_task.delay()
+    remaining = set(OutboxMessage.objects.values_list("pk", flat=True))
+    assert remaining == {recent_done.pk, old_pending.pk}
+    assert not OutboxDelivery.objects.filter(message_id=old_done.pk).exists()
