@@ -111,6 +111,21 @@ def org_object_update(*, actor, instance, data: dict):
     return instance
 
 
+def _in_use(instance) -> bool:
+    """Anything refers to the row (beds of a ward, staff assigned to it, sessions of a room...): deleting it
+    would cascade or orphan silently, so it is refused and the row is disabled instead."""
+    for rel in instance._meta.related_objects:
+        accessor = rel.get_accessor_name()
+        if not accessor:
+            continue
+        if rel.one_to_one:
+            if rel.related_model._default_manager.filter(**{rel.field.name: instance}).exists():
+                return True
+        elif getattr(instance, accessor).exists():
+            return True
+    return False
+
+
 @transaction.atomic
 def org_object_delete(*, actor, instance):
     """Delete a row that nothing refers to; a row in use is refused (disable it instead)."""
@@ -119,6 +134,10 @@ def org_object_delete(*, actor, instance):
         raise ValueError(f"{model} is not an organisation model")
     before = snapshot(instance)
     target_id, target_repr = str(instance.uuid), str(instance)[:200]
+    if _in_use(instance):
+        raise Conflict(
+            _("This record is still in use and cannot be deleted; disable it instead."), code="in_use"
+        )
     try:
         with transaction.atomic():
             instance.delete()

@@ -153,6 +153,19 @@ def test_theatre_suite_room_and_sessions(admin_client):
     # The suite is in use by the room: deleting it is a conflict, not a server error.
     res = admin_client.delete(f"/api/v1/theatre-suites/{suite['uuid']}/")
     assert res.status_code == 409 and res.json()["error"]["code"] == "in_use"
+    # A room with sessions is not deleted (it would silently take its sessions with it).
+    assert admin_client.delete(f"/api/v1/theatre-rooms/{room['uuid']}/").status_code == 409
+    assert TheatreSession.objects.count() == 1
+
+
+def test_ward_with_beds_or_staff_is_not_deleted(admin_client):
+    ward = make_ward()
+    make_staff("nurse", ward=ward)
+    res = admin_client.delete(f"/api/v1/wards/{ward.uuid}/")
+    assert res.status_code == 409 and res.json()["error"]["code"] == "in_use"
+    assert Ward.objects.filter(pk=ward.pk).exists()
+    res = admin_client.patch(f"/api/v1/wards/{ward.uuid}/", {"is_active": False}, format="json")
+    assert res.status_code == 200 and res.json()["is_active"] is False
 
 
 def test_medical_group_with_leader_and_members(admin_client):
