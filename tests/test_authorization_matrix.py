@@ -5,7 +5,8 @@ OpenAPI schema, so a new endpoint is covered without editing this file. The worl
 departments; ward A holds patients and cases. The test proves:
 
 - anonymous callers get 401 on every route except the small public allow-list below;
-- staff of ward B, in every role that does not hold `org.view_all_wards`, and patient principals other than
+- staff of ward B, in every role that does not hold `org.view_all_wards`, staff of ward A's department limited
+  to another management mode, and patient principals other than
   ward A's patient, never get ward-A patient data: every route with a uuid path parameter answers
   401/403/404 for every ward-A patient-bearing uuid (patients, identifiers, cases, case events, accounts...),
   whatever the method; list and collection routes never contain a ward-A marker (names, registration and ID
@@ -171,6 +172,9 @@ def world():
             continue  # sees every ward by permission (administrators, quality managers): not a cross-ward leak
         principals[f"ward-B {role}"] = admin_token(user)
     assert principals, "no ward-limited staff role to test"
+    # Ward A's own department, but restricted to another management mode (ward A is a day-surgery centre).
+    other_mode = make_staff("nurse", department=ward_a.department, management_modes=["outpatient"])
+    principals["ward-A department, outpatient mode only"] = admin_token(other_mode)
     principals["ward-B patient"] = patient_token(make_patient_account(patient=b_patient))
     principals["unbound patient"] = patient_token(make_patient_account())
     world["principals"] = principals
