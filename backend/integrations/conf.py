@@ -9,6 +9,7 @@ simulator on a random port that way).
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 SIMULATOR_PATHS = {
     "his": "/fhir",
@@ -29,6 +30,10 @@ def base_url(port: str) -> str:
     explicit = (getattr(settings, "INTEGRATION_ENDPOINTS", {}) or {}).get(port)
     if explicit:
         return explicit
+    if not settings.HOSPITAL_SIM_URL:
+        # Production leaves HOSPITAL_SIM_URL empty: a port without its own endpoint must fail loudly,
+        # never talk to a simulator by accident.
+        raise ImproperlyConfigured(f"no endpoint configured for the {port} port (set {port.upper()}_BASE_URL)")
     return settings.HOSPITAL_SIM_URL.rstrip("/") + SIMULATOR_PATHS[port]
 
 

@@ -32,3 +32,9 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]  # noqa: F405
+
+# Hospital systems: never fall back to the simulator. Each port needs its own <PORT>_BASE_URL
+# (integrations.conf.base_url refuses otherwise); WeChat defaults to WeChat's own servers.
+HOSPITAL_SIM_URL = os.environ.get("HOSPITAL_SIM_URL", "")
+WECHAT["api_base_url"] = os.environ.get("WECHAT_API_BASE_URL", "https://api.weixin.qq.com/")  # noqa: F405
+WECHAT["pay_base_url"] = os.environ.get("WECHAT_PAY_BASE_URL", "https://api.mch.weixin.qq.com/")  # noqa: F405
