@@ -73,14 +73,16 @@ def _send(client, method, path, body, *, raw=None, content_type="application/jso
     data = raw if raw is not None else json.dumps(body, ensure_ascii=False)
     try:
         with transaction.atomic():
-            return client.generic(method.upper(), path, data=data, content_type=content_type), None
+            response = client.generic(method.upper(), path, data=data, content_type=content_type)
+            transaction.set_rollback(True)  # each malformed request starts from the same data
+            return response, None
     except Exception as exc:  # noqa: BLE001 — an escaped exception is exactly what we are hunting
         return None, f"{type(exc).__name__}: {str(exc)[:300]}"
 
 
-def _fuzz(client, schema, who):
+def _fuzz(client, schema, who, only=None):
     failures, count = [], 0
-    operations = list(api_walk.schema_operations(schema))
+    operations = [op for op in api_walk.schema_operations(schema) if only is None or op[0] in only]
     for path, method, operation in operations:
         variants = []
         if "{" in path:
@@ -151,3 +153,16 @@ def test_bad_input_never_gives_a_500():
     except ImportError:
         pass
     assert not failures, f"{len(failures)} of {count} malformed requests misbehaved:\n" + "\n".join(failures[:60])
+
+
+@pytest.mark.urls("tests.fuzz_selftest_urls")
+def test_the_fuzzer_catches_a_fragile_endpoint():
+    from accounts.models import User
+
+    admin = User.objects.create_superuser("13900000998", name="超级管理员")
+    schema = api_walk.openapi_schema()
+    assert "/api/v1/fragile/" in schema["paths"]
+    _, count, failures = _fuzz(_client(api_walk.staff_token(admin)), schema, "superuser", only={"/api/v1/fragile/"})
+    assert count >= 10
+    assert any("[count: wrong type]" in f for f in failures), failures
+    assert any("[empty object]" in f for f in failures), failures
