@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.permissions import has_permission
 from cases.models import (
     AnaesthesiaClinicStatus,
     AnaesthesiaMethod,
@@ -137,7 +138,14 @@ class CaseDetailSerializer(CaseListSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_available_transitions(self, obj):
-        return [TRANSITIONS[n].slug for n in available_transitions(obj)]
+        # Only the actions this principal's role may perform: a nurse and a doctor see different buttons (U3).
+        request = self.context.get("request")
+        principal = request.user if request else None
+        return [
+            TRANSITIONS[n].slug
+            for n in available_transitions(obj)
+            if principal is not None and has_permission(principal, TRANSITIONS[n].permission.slug)
+        ]
 
 
 class PatientCaseSerializer(serializers.ModelSerializer):
