@@ -88,14 +88,15 @@ def daphne_server(tmp_path_factory):
         log.close()
 
 
-def _ws_handshake(port, path):
-    """Open a WebSocket; returns (status line, socket). The caller closes the socket."""
+def _ws_handshake(port, path, origin=True):
+    """Open a WebSocket; returns (status line, socket, bytes after the head). The caller closes the socket."""
     key = base64.b64encode(os.urandom(16)).decode()
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    origin_header = f"Origin: http://127.0.0.1:{port}\r\n" if origin else ""
     sock.sendall(
         (
             f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:{port}\r\n\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{origin_header}\r\n"
         ).encode()
     )
     head = b""
@@ -157,6 +158,14 @@ def test_daphne_serves_api_docs_and_websocket(daphne_server):
         assert json.loads(payload)["type"] == "ready"
     finally:
         sock.close()
+
+    # A native client (no Origin header) with its own fresh ticket connects too.
+    native = requests.post(
+        base + "/api/v1/realtime/tickets/", headers={"Authorization": f"Bearer {daphne_server['token']}"}, timeout=10
+    ).json()["ticket"]
+    status, sock, _ = _ws_handshake(port, f"/ws/events/?ticket={native}", origin=False)
+    sock.close()
+    assert status.startswith("HTTP/1.1 101"), status
 
     for path in ("/ws/events/", f"/ws/events/?ticket={ticket}"):  # no ticket; a ticket already used
         status, sock, _ = _ws_handshake(port, path)

@@ -209,3 +209,22 @@ async def test_patient_follows_only_their_own_cases(cases_world):
     await apublish(ward_group(cases_world["ward_a"].id), "cases.case.admitted", {"case": own})
     assert await ws.receive_nothing(timeout=0.3)
     await ws.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_origin_policy_lets_native_clients_in_and_keeps_foreign_sites_out(two_wards):
+    """Native apps send no Origin: allowed (the ticket authenticates). A foreign web page's Origin is refused."""
+    from channels.routing import URLRouter
+
+    from realtime.routing import websocket_urlpatterns
+    from realtime.security import ticket_origin_validator
+
+    app = ticket_origin_validator(URLRouter(websocket_urlpatterns))
+    for headers, expected in (([], True), ([(b"origin", b"http://testserver")], True),
+                              ([(b"origin", b"https://evil.example")], False)):
+        ticket, _ = await database_sync_to_async(tickets.ticket_issue)(principal=two_wards["nurse_a"])
+        ws = WebsocketCommunicator(app, f"/ws/events/?ticket={ticket}", headers=headers)
+        connected, _ = await ws.connect()
+        assert connected is expected, headers
+        if connected:
+            await ws.disconnect()
