@@ -183,14 +183,9 @@ def view_methods(pattern):
 # --- principals and checks -----------------------------------------------------------------------------------
 def staff_token(user):
     """An access token for a staff user, as the login endpoint would issue it (both factors)."""
-    try:
-        from accounts.tokens import issue_staff_tokens
+    from accounts.tokens import issue_staff_tokens
 
-        return issue_staff_tokens(user, amr=("otp", "pwd"))["access"]
-    except ImportError:
-        from rest_framework_simplejwt.tokens import RefreshToken
-
-        return str(RefreshToken.for_user(user).access_token)
+    return issue_staff_tokens(user, amr=("otp", "pwd"))["access"]
 
 
 def patient_token(account):

@@ -25,12 +25,8 @@ from accounts.models import User
 from accounts.permissions import sync_permissions
 sync_permissions()
 user = User.objects.create_user("13900001111", name="daphne")
-try:
-    from accounts.tokens import issue_staff_tokens
-    token = issue_staff_tokens(user)["access"]
-except ImportError:
-    from rest_framework_simplejwt.tokens import RefreshToken
-    token = str(RefreshToken.for_user(user).access_token)
+from accounts.tokens import issue_staff_tokens
+token = issue_staff_tokens(user)["access"]
 print("TOKEN=" + token)
 """
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 
@@ -81,16 +82,12 @@ class PrincipalJWTAuthentication(JWTAuthentication):
         return user
 
 
+class PrincipalJWTAuthenticationScheme(OpenApiAuthenticationExtension):
+    """OpenAPI: documents the bearer scheme of this authenticator."""
 
-try:  # OpenAPI: document the bearer scheme for this authenticator
-    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+    target_class = "accounts.authentication.PrincipalJWTAuthentication"
+    name = "jwtAuth"
 
-    class PrincipalJWTAuthenticationScheme(OpenApiAuthenticationExtension):
-        target_class = "accounts.authentication.PrincipalJWTAuthentication"
-        name = "jwtAuth"
-
-        def get_security_definition(self, auto_schema):
-            return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                    "description": 'Access token from /auth/login/ (staff) or /patient-auth/... (patients): "Bearer <token>"'}
-except ImportError:  # pragma: no cover
-    pass
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": 'Access token from /auth/login/ (staff) or /patient-auth/... (patients): "Bearer <token>"'}

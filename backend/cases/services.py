@@ -74,10 +74,8 @@ def actor_info(actor) -> dict:
 
 
 def _patient_owns(actor, case) -> bool:
-    try:
-        from accounts.patient_scope import patient_for
-    except ImportError:  # the patient principal is not installed
-        return False
+    from accounts.patient_scope import patient_for  # accounts imports cases: resolve at call time
+
     patient = patient_for(actor)
     return patient is not None and patient.pk == case.patient_id
 

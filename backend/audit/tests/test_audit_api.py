@@ -8,22 +8,19 @@ from django.db.utils import DatabaseError
 from django.utils import timezone
 from rest_framework import viewsets
 from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from audit.api.mixins import AuditedRetrieveMixin
 from audit.models import AuditEntry
 from audit.services import audit_patient_read, audit_record
 from org.api.serializers import WardSerializer
 from org.models import Ward
-from tests.builders import make_staff, make_ward
+from tests.builders import authenticate, make_staff, make_ward
 
 pytestmark = pytest.mark.django_db
 
 
 def client_for(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
+    return authenticate(APIClient(), user)
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 import pytest
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from audit.models import AuditEntry
 from catalog.models import Procedure, ProcedureSource
@@ -13,7 +12,7 @@ from core.errors import ExternalServiceError, InvalidInput
 from integrations.ports.his import HisProcedure
 from integrations.registry import override_port
 from org.models import ManagementMode
-from tests.builders import make_department, make_staff, make_ward
+from tests.builders import authenticate, make_department, make_staff, make_ward
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +32,6 @@ class BrokenHis:
 
 def his(code, name="腹股沟疝修补术", grade=2, incision="I", dept="GS"):
     return HisProcedure(code=code, name=name, grade=grade, incision_class=incision, department_code=dept)
-
-
-def auth(client, user):
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
 
 
 @pytest.mark.parametrize(
@@ -133,13 +127,13 @@ def test_api_list_filters_and_ward_assignment(api_client):
     with override_port("his", FakeHis([his("53.0000"), his("13.4100", "白内障超声乳化吸除术", 3, "I", "OPH"), his("86.0400", "皮肤切开引流术", 1, "III", "GS")])):
         procedure_sync_from_his(actor=admin)
 
-    auth(api_client, admin)
+    authenticate(api_client, admin)
     cataract = Procedure.objects.get(code="13.4100")
     resp = api_client.patch(f"/api/v1/procedures/{cataract.uuid}/", {"wards": [str(outpatient.uuid)], "requires_anaesthesia_clinic": True}, format="json")
     assert resp.status_code == 200, resp.content
     assert [w["code"] for w in resp.json()["wards"]] == [outpatient.code]
 
-    auth(api_client, doctor)
+    authenticate(api_client, doctor)
     def codes(**params):
         resp = api_client.get("/api/v1/procedures/", params)
         assert resp.status_code == 200, resp.content
@@ -165,12 +159,12 @@ def test_api_permissions(api_client):
     doctor = make_staff("doctor", ward=ward)
     admin = make_staff("hospital_admin")
     assert api_client.get("/api/v1/procedures/").status_code == 401
-    auth(api_client, doctor)
+    authenticate(api_client, doctor)
     assert api_client.get("/api/v1/procedures/").status_code == 200
     assert api_client.post("/api/v1/procedures/sync/").status_code == 403
     body = {"code": "L-1", "name": "局部病灶切除术", "grade": 1, "incision_class": "Ⅰ类"}
     assert api_client.post("/api/v1/procedures/", body, format="json").status_code == 403
-    auth(api_client, admin)
+    authenticate(api_client, admin)
     resp = api_client.post("/api/v1/procedures/", body, format="json")
     assert resp.status_code == 201, resp.content
     assert resp.json()["source"] == "local"

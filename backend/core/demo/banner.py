@@ -30,14 +30,9 @@ def _example_ticket(runner, phone):
         from accounts.models import User
 
         user = User.objects.get(phone=phone)
-        try:
-            from accounts.tokens import issue_staff_tokens
+        from accounts.tokens import issue_staff_tokens
 
-            access = issue_staff_tokens(user, amr=("otp",))["access"]
-        except ImportError:
-            from rest_framework_simplejwt.tokens import RefreshToken
-
-            access = str(RefreshToken.for_user(user).access_token)
+        access = issue_staff_tokens(user, amr=("otp",))["access"]
         status, body = http_post_json(
             runner.base_url + "/api/v1/realtime/tickets/", headers={"Authorization": f"Bearer {access}"}
         )

@@ -57,14 +57,6 @@ def interleaved_targets():
     return targets
 
 
-def available():
-    try:
-        from cases import services
-    except ImportError:
-        return False
-    return all(hasattr(services, n) for n in ("case_create", "case_transition", "case_record_milestone"))
-
-
 def _weekday_after(day, n):
     """The n-th weekday after `day` (n ≥ 1)."""
     while n > 0:

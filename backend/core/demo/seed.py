@@ -375,7 +375,8 @@ class DemoSeeder:
         return rows
 
     def _seed_patients(self, his):
-        from cases.models import Patient, PatientIdentifier
+        from cases.models import PatientIdentifier
+        from cases.services import patient_get_or_create_from_his
 
         rows = self._patient_index(his)
         wanted = {PatientIdentifier.index_for("reg_no", r.reg_no): r for r in rows}
@@ -386,29 +387,12 @@ class DemoSeeder:
         )
         patients = {}
 
-        try:
-            from cases.services import patient_get_or_create_from_his
-        except ImportError:
-            patient_get_or_create_from_his = None
-
         def upsert(row):
             key = PatientIdentifier.index_for("reg_no", row.reg_no)
             if key in existing:
                 patients[row.reg_no] = existing[key]
                 return
-            if patient_get_or_create_from_his is not None:
-                patient, _ = patient_get_or_create_from_his(his_patient=row, actor=None)
-                patients[row.reg_no] = patient.pk
-                return
-            patient = Patient.objects.create(name=row.name, sex=row.sex or "U", birth_date=row.birth_date, phone=row.phone)
-            idents = {("reg_no", row.reg_no)}
-            if row.id_number:
-                idents.add(("id_card", row.id_number))
-            idents.update((i.system, i.value) for i in row.identifiers if i.value)
-            for system, value in sorted(idents):
-                if PatientIdentifier.objects.filter(system=system, value_index=PatientIdentifier.index_for(system, value)).exists():
-                    continue
-                PatientIdentifier.objects.create(patient=patient, system=system, value=value)
+            patient, _ = patient_get_or_create_from_his(his_patient=row, actor=None)
             patients[row.reg_no] = patient.pk
 
         with transaction.atomic():
@@ -420,12 +404,6 @@ class DemoSeeder:
     def _seed_cases(self):
         from core.demo import cases as demo_cases
 
-        if not demo_cases.available():
-            self.report.notes.append(
-                "cases were not seeded: the case services (cases.services.case_create / case_transition) are not available"
-            )
-            self.write("  cases: skipped (case services not available)")
-            return
         counts = demo_cases.seed_cases(self)
         self.report.counts.update({f"cases:{k}": v for k, v in counts.items()})
 

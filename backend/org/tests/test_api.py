@@ -4,19 +4,16 @@ import uuid
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from audit.models import AuditEntry
 from org.models import ManagementMode, TheatreSession, Ward
-from tests.builders import make_department, make_hospital, make_staff, make_ward
+from tests.builders import authenticate, make_department, make_hospital, make_staff, make_ward
 
 pytestmark = pytest.mark.django_db
 
 
 def client_for(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
+    return authenticate(APIClient(), user)
 
 
 @pytest.fixture

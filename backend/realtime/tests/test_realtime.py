@@ -4,13 +4,12 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from config.asgi import application
 from realtime import tickets
 from realtime.groups import user_group, ward_group
 from realtime.publisher import apublish, publish
-from tests.builders import make_staff, make_ward
+from tests.builders import authenticate, make_staff, make_ward
 
 ORIGIN = [(b"origin", b"http://testserver")]
 
@@ -45,8 +44,7 @@ def two_wards(transactional_db, close_worker_connections):
 def test_ticket_endpoint_needs_authentication():
     assert APIClient().post("/api/v1/realtime/tickets/").status_code == 401
     user = make_staff("nurse", ward=make_ward())
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    client = authenticate(APIClient(), user)
     res = client.post("/api/v1/realtime/tickets/")
     assert res.status_code == 201
     body = res.json()
