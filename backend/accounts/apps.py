@@ -8,9 +8,11 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from accounts import admin_login
         from accounts.permissions import discover, sync_permissions
 
         discover()
+        admin_login.install()
 
         def _sync(sender, **kwargs):
             if sender.name == "accounts":

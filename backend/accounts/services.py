@@ -140,10 +140,16 @@ def admin_login_start(*, phone, password):
     return otp.otp_request(phone=phone, purpose=OtpPurpose.ADMIN_2FA)
 
 
-def admin_login(*, phone, password, code):
-    """Password + SMS code → tokens carrying amr ["otp", "pwd"] (required by admin endpoints)."""
+def admin_login_verify(*, phone, password, code):
+    """Both factors checked (password, then the SMS code); returns the user. Used by every admin web."""
     phone, user = _check_password(phone, password, purpose=OtpPurpose.ADMIN_2FA)
     otp.otp_verify(phone=phone, purpose=OtpPurpose.ADMIN_2FA, code=code)
+    return user
+
+
+def admin_login(*, phone, password, code):
+    """Password + SMS code → tokens carrying amr ["otp", "pwd"] (required by admin endpoints)."""
+    user = admin_login_verify(phone=phone, password=password, code=code)
     return user, _complete_staff_login(user, ["otp", "pwd"])
 
 

@@ -53,7 +53,8 @@ def banner_lines(runner):
         f"API root        {base}/api/v1/",
         f"Swagger UI      {base}/api/docs/",
         f"OpenAPI schema  {base}/api/schema/",
-        f"Django admin    {base}/admin/   (superuser: phone {SUPERUSER_PHONE}, password {demo_password()})",
+        f"Django admin    {base}/admin/   (superuser: phone {SUPERUSER_PHONE}, password {demo_password()}, "
+        "then the SMS code from the recorder below)",
         f"WebSocket       {ws_base}/ws/events/?ticket=<ticket>   (ticket: POST {base}/api/v1/realtime/tickets/ "
         "with a staff or patient Bearer token; single-use, short-lived)",
     ]
