@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
@@ -43,6 +44,9 @@ def touch(principal, now=None):
     last = principal.last_activity_at
     if last is None or (now - last).total_seconds() >= conf("SESSION_TOUCH_SECONDS"):
         principal.touch()
+
+# simplejwt raises this text but its own zh_Hans catalogue lacks it; listing it here puts it in ours.
+SIMPLEJWT_MESSAGES_MISSING_IN_ITS_CATALOGUE = (gettext_noop("Token is invalid"),)
 
 
 class PrincipalJWTAuthentication(JWTAuthentication):

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_simplejwt",  # only for its translations: token errors in Chinese
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",

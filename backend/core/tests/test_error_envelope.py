@@ -21,3 +21,15 @@ def test_api_root_is_public(api_client):
     res = api_client.get("/api/v1/")
     assert res.status_code == 200
     assert res.json()["docs"].endswith("/api/docs/")
+
+
+@pytest.mark.django_db
+def test_token_errors_are_chinese_by_default(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    error = api_client.get("/api/v1/auth/me/").json()["error"]
+    assert error["code"] == "token_not_valid"
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in error["message"]), error["message"]
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer")
+    error = api_client.get("/api/v1/auth/me/").json()["error"]
+    assert error["code"] == "bad_authorization_header"
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in error["message"]), error["message"]
