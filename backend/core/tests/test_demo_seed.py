@@ -81,6 +81,7 @@ def test_seed_builds_the_demo_hospital_and_is_idempotent():
         assert events[0].type == "cases.case.created"
         last_change = [e for e in events if e.from_state != e.to_state][-1]
         assert last_change.to_state == case.state
+    assert not SurgicalCase.objects.filter(procedure=None).exists()  # every case names a catalogue procedure
     outpatient_cases = SurgicalCase.objects.filter(ward=wards["outpatient"])
     assert outpatient_cases.exists() and not outpatient_cases.exclude(admitted_at=None).exists()
     long_stay = SurgicalCase.objects.get(state="admitted", los_alert_level="approaching_24")
