@@ -32,7 +32,8 @@ def test_transition_writes_event_outbox_message_and_audit_entry():
     assert message.payload["event"] == str(event.uuid) and message.payload["state"] == "booked"
     assert message.payload["ward"] == case.ward_id and message.payload["version"] == case.version
     assert message.payload["occurred_at"].endswith("+08:00")  # local time, as the REST API writes it
-    assert datetime.fromisoformat(message.payload["occurred_at"]) == event.occurred_at
+    pushed_at = datetime.fromisoformat(message.payload["occurred_at"])
+    assert abs((pushed_at - event.occurred_at).total_seconds()) < 0.001  # JSON keeps milliseconds
     audit = AuditEntry.objects.filter(target_id=str(case.uuid), action="transition").get()
     assert (audit.actor_id, audit.detail, audit.before["state"], audit.after["state"]) == (
         str(nurse.uuid), "confirm", "draft", "booked",
