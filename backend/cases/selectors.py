@@ -8,7 +8,7 @@ from org.scoping import get_scoped_or_404, scope_queryset
 
 def _base():
     return SurgicalCase.objects.select_related(
-        "patient", "ward", "department", "surgeon", "booked_by", "theatre_room"
+        "patient", "ward", "department", "surgeon", "booked_by", "theatre_room", "procedure"
     ).prefetch_related(Prefetch("patient__identifiers", queryset=PatientIdentifier.objects.order_by("system")))
 
 
