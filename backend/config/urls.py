@@ -16,6 +16,8 @@ api_v1 = [
     re_path(r"^.*$", api_not_found),  # keep last: unknown API paths answer in the error envelope
 ]
 
+handler500 = "core.api.views.server_error"  # unexpected failures under /api/ answer in the error envelope
+
 urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

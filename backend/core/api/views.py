@@ -39,3 +39,16 @@ def api_not_found(request, *args, **kwargs):
     from django.http import JsonResponse
 
     return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+
+
+def server_error(request, *args, **kwargs):
+    """handler500: an unexpected failure under /api/ still answers in the error envelope (no HTML page, no
+    details); Django has already logged the exception. Other paths (the Django admin) keep Django's page."""
+    from django.http import JsonResponse
+    from django.views.defaults import server_error as django_server_error
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body("server_error", _("An unexpected error occurred; please try again later.")), status=500
+        )
+    return django_server_error(request, *args, **kwargs)

@@ -33,3 +33,28 @@ def test_token_errors_are_chinese_by_default(api_client):
     error = api_client.get("/api/v1/auth/me/").json()["error"]
     assert error["code"] == "bad_authorization_header"
     assert any("\u4e00" <= ch <= "\u9fff" for ch in error["message"]), error["message"]
+
+
+@pytest.mark.django_db
+def test_an_unexpected_failure_answers_in_the_envelope_without_details(monkeypatch):
+    from rest_framework.test import APIClient
+
+    from cases import selectors
+    from tests.builders import authenticate, make_staff, make_ward
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(selectors, "case_list", broken)
+    client = APIClient(raise_request_exception=False)
+    authenticate(client, make_staff("nurse", ward=make_ward()))
+    res = client.get("/api/v1/cases/", HTTP_ACCEPT_LANGUAGE="en")
+    assert res.status_code == 500
+    assert res["Content-Type"] == "application/json"
+    assert res.json() == {
+        "error": {"code": "server_error", "message": "An unexpected error occurred; please try again later.",
+                  "fields": {}}
+    }
+    assert "secret internals" not in res.content.decode()
+    zh = client.get("/api/v1/cases/").json()["error"]["message"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh)
