@@ -126,6 +126,13 @@ def _guard_cancel(case, data, occurred_at):
         raise InvalidInput(fields={"stage": [_("Unknown cancellation stage.")]})
     if case.state == S.ADMITTED and stage and stage != CancelStage.AFTER_ARRIVAL:
         raise InvalidInput(fields={"stage": [_("An admitted patient's cancellation happens after arrival.")]})
+    # The stage feeds the cancellation indicators, so it must agree with the planned day. The one choice left
+    # to staff: on the day, a patient who arrived but was not admitted (or an outpatient) is "after arrival".
+    derived = cancel_stage_for(case, occurred_at)
+    if stage and stage != derived and not (
+        derived == CancelStage.ON_DAY_BEFORE_ARRIVAL and stage == CancelStage.AFTER_ARRIVAL
+    ):
+        raise InvalidInput(fields={"stage": [_("The cancellation stage does not match the planned day.")]})
     if data["reason_code"] == CancelReason.OTHER and not data.get("reason_text"):
         raise InvalidInput(fields={"reason_text": [_("Describe the reason when choosing 'other'.")]})
 
@@ -233,8 +240,8 @@ def _effect_reschedule(case, data, at, actor):
 def cancel_stage_for(case, at):
     if case.state == S.ADMITTED:
         return CancelStage.AFTER_ARRIVAL
-    if case.planned_date and case.planned_date > timezone.localdate(at):
-        return CancelStage.BEFORE_DAY
+    if case.planned_date is None or case.planned_date > timezone.localdate(at):
+        return CancelStage.BEFORE_DAY  # (no day planned yet: cancelled before any day)
     return CancelStage.ON_DAY_BEFORE_ARRIVAL
 
 

@@ -212,3 +212,31 @@ def test_outpatient_surgery_skips_admission_and_discharge():
     assert states == ["draft", "booked", "booked", "booked", "application_sent", "scheduled", "in_theatre",
                       "operated", "follow_up", "closed"]
     assert "admitted" not in states and "discharged" not in states
+
+
+def test_a_given_cancel_stage_must_agree_with_the_planned_day():
+    """The stage feeds the cancellation indicators: a stage that contradicts the planned day is refused."""
+    nurse_ward = make_ward()
+    nurse = make_staff("nurse", ward=nurse_ward)
+    future = make_case("booked", ward=nurse_ward, planned_date=timezone.localdate() + timedelta(days=3))
+    for wrong in (CancelStage.ON_DAY_BEFORE_ARRIVAL, CancelStage.AFTER_ARRIVAL):
+        with pytest.raises(DomainError) as err:
+            case_transition(case=future, transition="cancel", actor=nurse, reason_code="financial", stage=wrong)
+        assert "stage" in err.value.fields
+    future.refresh_from_db()
+    assert future.state == CaseState.BOOKED and future.events.filter(type="cases.case.cancelled").count() == 0
+    today = make_case("scheduled", ward=nurse_ward)
+    with pytest.raises(DomainError) as err:
+        case_transition(case=today, transition="cancel", actor=nurse, reason_code="financial",
+                        stage=CancelStage.BEFORE_DAY)
+    assert "stage" in err.value.fields
+    # On the day, staff may record that the patient had already arrived (not yet admitted, or outpatient).
+    arrived = case_transition(case=today, transition="cancel", actor=nurse, reason_code="patient_unwell",
+                              stage=CancelStage.AFTER_ARRIVAL)
+    assert arrived.cancel_stage == CancelStage.AFTER_ARRIVAL
+    undated = make_case("draft", ward=nurse_ward)
+    from cases.models import SurgicalCase
+
+    SurgicalCase.objects.filter(pk=undated.pk).update(planned_date=None)
+    undated = case_transition(case=undated, transition="cancel", actor=nurse, reason_code="changed_plan")
+    assert undated.cancel_stage == CancelStage.BEFORE_DAY  # no day was ever planned
