@@ -27,6 +27,8 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     dispatched_at = models.DateTimeField(null=True, blank=True, db_index=True)  # every handler delivered
     attempts = models.PositiveIntegerField(default=0)
+    # After a failed attempt: not before this time does the sweeper re-enqueue it (exponential backoff).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
 
     class Meta:

@@ -20,9 +20,11 @@ Delivery guarantees:
   holding a lock on the message row, so database effects of a handler happen exactly once per message
   even when two workers or a redelivery race; effects outside the database (a Channels publish, an HTTP
   call) are at-least-once and should use ``message.uuid`` as their idempotency key;
-- a failing handler does not block the others; the task retries with exponential backoff;
+- a failing handler does not block the others; the message records when it is due again (exponential
+  backoff on its attempt count, `retry_delay`) and the task retries itself at that time;
 - a worker killed mid-delivery (or a lost broker message) is recovered by the periodic sweeper, which
-  re-enqueues messages that are not fully delivered after OUTBOX_SWEEP_AFTER_SECONDS.
+  re-enqueues messages that are not fully delivered after OUTBOX_SWEEP_AFTER_SECONDS — after a failure only
+  once the backoff has passed (plus that grace), so an outage does not use up OUTBOX_MAX_ATTEMPTS in minutes.
 """
 
 import fnmatch
@@ -35,7 +37,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
@@ -113,6 +115,16 @@ def enqueue_delivery(message_id: int):
 class DeliveryIncomplete(Exception):
     """At least one handler failed; the task retries (the delivered handlers are not run again)."""
 
+    def __init__(self, text, *, attempts=1):
+        super().__init__(text)
+        self.attempts = attempts
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds to wait after a message's `attempts`-th failed delivery: 2, 4, 8… capped at the maximum."""
+    exponent = min(max(attempts - 1, 0), 30)
+    return min(settings.OUTBOX_RETRY_BACKOFF_SECONDS * (2**exponent), settings.OUTBOX_RETRY_BACKOFF_MAX)
+
 
 def deliver_message(message_id: int) -> list[str]:
     """Run every pending handler for one message. Returns the names delivered by this call.
@@ -141,8 +153,11 @@ def deliver_message(message_id: int) -> list[str]:
             logger.exception("outbox handler %s failed on message %s", handler.name, message.uuid)
             errors.append(f"{handler.name}: {exc!r}\n{traceback.format_exc(limit=5)}")
     if errors:
-        OutboxMessage.objects.filter(pk=message_id).update(last_error="\n".join(errors)[:4000])
-        raise DeliveryIncomplete(f"{len(errors)} handler(s) failed for message {message.uuid}")
+        attempts = message.attempts + 1
+        # The task retries itself after retry_delay; the sweeper steps in only if that retry never comes.
+        due = timezone.now() + timedelta(seconds=retry_delay(attempts) + settings.OUTBOX_SWEEP_AFTER_SECONDS)
+        OutboxMessage.objects.filter(pk=message_id).update(last_error="\n".join(errors)[:4000], next_attempt_at=due)
+        raise DeliveryIncomplete(f"{len(errors)} handler(s) failed for message {message.uuid}", attempts=attempts)
     OutboxMessage.objects.filter(pk=message_id, dispatched_at__isnull=True).update(
         dispatched_at=timezone.now(), last_error=""
     )
@@ -152,9 +167,11 @@ def deliver_message(message_id: int) -> list[str]:
 def pending_messages(*, older_than_seconds: float):
     from core.models import OutboxMessage
 
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=older_than_seconds)
     return OutboxMessage.objects.filter(
-        dispatched_at__isnull=True, created_at__lte=cutoff, attempts__lt=settings.OUTBOX_MAX_ATTEMPTS
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        dispatched_at__isnull=True, created_at__lte=cutoff, attempts__lt=settings.OUTBOX_MAX_ATTEMPTS,
     ).order_by("id")
 
 

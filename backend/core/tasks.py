@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from core.outbox import DeliveryIncomplete, deliver_message, purge_delivered, sweep_outbox
+from core.outbox import DeliveryIncomplete, deliver_message, purge_delivered, retry_delay, sweep_outbox
 
 
 @shared_task(bind=True, name="core.deliver_outbox_message", acks_late=True, max_retries=None)
@@ -16,7 +16,7 @@ def deliver_outbox_message(self, message_id):
         retries = self.request.retries
         if retries >= settings.OUTBOX_TASK_MAX_RETRIES:
             return []  # give up on this task; the sweeper re-enqueues until OUTBOX_MAX_ATTEMPTS
-        countdown = min(settings.OUTBOX_RETRY_BACKOFF_SECONDS * (2**retries), settings.OUTBOX_RETRY_BACKOFF_MAX)
+        countdown = retry_delay(exc.attempts)  # the backoff the message recorded (see core.outbox)
         raise self.retry(exc=exc, countdown=countdown) from exc
 
 

@@ -124,3 +124,40 @@ def test_sweep_task_purges_only_old_delivered_messages():
     remaining = set(OutboxMessage.objects.values_list("pk", flat=True))
     assert remaining == {recent_done.pk, old_pending.pk}
     assert not OutboxDelivery.objects.filter(message_id=old_done.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_consumer_outage_does_not_burn_the_attempts_the_sweeper_backs_off(probe, monkeypatch):
+    """The sweeper runs every 30 s; re-enqueuing a failing message on every run would use up
+    OUTBOX_MAX_ATTEMPTS in minutes and strand the message. After a failure it waits for the backoff."""
+    from django.conf import settings
+
+    calls, state = probe
+    clock = {"now": timezone.now()}
+    monkeypatch.setattr(outbox.timezone, "now", lambda: clock["now"])
+    message = OutboxMessage.objects.create(topic="tests.outage", payload={})
+    enqueued = []
+    monkeypatch.setattr(outbox, "enqueue_delivery", enqueued.append)
+
+    def sweep_and_deliver():
+        before = len(enqueued)
+        outbox.sweep_outbox()
+        for message_id in enqueued[before:]:
+            try:
+                outbox.deliver_message(message_id)
+            except outbox.DeliveryIncomplete:
+                pass
+
+    for _tick in range(2 * 15):  # fifteen minutes of a consumer outage, one sweep every 30 s
+        clock["now"] += timedelta(seconds=30)
+        sweep_and_deliver()
+    message.refresh_from_db()
+    assert message.dispatched_at is None and 1 <= message.attempts < settings.OUTBOX_MAX_ATTEMPTS // 2
+    assert outbox.sweep_outbox() == 0  # waiting for the backoff, not re-enqueued on every run
+
+    state["fail"] = False  # the consumer is back: the message is still delivered
+    for _tick in range(2 * 10):
+        clock["now"] += timedelta(seconds=30)
+        sweep_and_deliver()
+    message.refresh_from_db()
+    assert message.dispatched_at is not None
