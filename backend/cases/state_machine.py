@@ -89,8 +89,7 @@ def _guard_confirm(case, data, occurred_at):
             code="planned_date_required",
             fields={"planned_date": [_("A planned date is required to book the case.")]},
         )
-    if "planned_date" in data:
-        _require_future_date(data["planned_date"])
+    _require_future_date(planned)  # also a draft's own date: it may have passed while the draft waited
 
 
 def _guard_send_application(case, data, occurred_at):

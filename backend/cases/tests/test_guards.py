@@ -240,3 +240,17 @@ def test_a_given_cancel_stage_must_agree_with_the_planned_day():
     SurgicalCase.objects.filter(pk=undated.pk).update(planned_date=None)
     undated = case_transition(case=undated, transition="cancel", actor=nurse, reason_code="changed_plan")
     assert undated.cancel_stage == CancelStage.BEFORE_DAY  # no day was ever planned
+
+
+def test_a_draft_whose_planned_day_has_passed_cannot_be_booked_for_that_day():
+    from cases.models import SurgicalCase
+
+    case = make_case("draft")
+    yesterday = timezone.localdate() - timedelta(days=1)
+    SurgicalCase.objects.filter(pk=case.pk).update(planned_date=yesterday)  # the draft waited past its day
+    assert _code(lambda: case_transition(case=case, transition="confirm", actor=None)) == "planned_date_in_past"
+    case.refresh_from_db()
+    assert case.state == CaseState.DRAFT and case.planned_date == yesterday
+    booked = case_transition(case=case, transition="confirm", actor=None,
+                             planned_date=timezone.localdate() + timedelta(days=2))
+    assert booked.state == CaseState.BOOKED
