@@ -518,6 +518,24 @@ def run_los_clock(*, now=None) -> int:
 # --- patients --------------------------------------------------------------------------------------------------
 
 
+def patient_get_or_create_by_reg_no(*, reg_no: str, actor=None) -> Patient:
+    """The patient with this 登记号: known locally, else fetched from the HIS patient index and stored."""
+    from integrations.registry import get_port
+
+    reg_no = (reg_no or "").strip()
+    index = PatientIdentifier.index_for(IdentifierSystem.REG_NO, reg_no)
+    ident = PatientIdentifier.objects.select_related("patient").filter(
+        system=IdentifierSystem.REG_NO, value_index=index
+    ).first()
+    if ident is not None:
+        return ident.patient
+    found = get_port("his").find_patient(reg_no=reg_no) if reg_no else []
+    if not found:
+        raise InvalidInput(fields={"reg_no": [_("The hospital system has no patient with this registration number.")]})
+    patient, _created = patient_get_or_create_from_his(his_patient=found[0], actor=actor)
+    return patient
+
+
 SINGLE_VALUED_SYSTEMS = {IdentifierSystem.ID_CARD}
 
 

@@ -23,7 +23,7 @@ from cases.api.serializers import (
     PatientCancelSerializer,
     PatientCaseSerializer,
 )
-from cases.models import CaseState, IdentifierSystem, Patient, PatientIdentifier
+from cases.models import CaseState, Patient
 from cases.state_machine import TRANSITIONS
 from core.errors import InvalidInput, NotFound
 from org.models import TheatreRoom, Ward
@@ -99,21 +99,7 @@ def _resolve_patient(v, user):
         if patient is None:
             raise InvalidInput(fields={"patient": [_("Unknown patient.")]})
         return patient
-    reg_no = v["reg_no"].strip()
-    ident = (
-        PatientIdentifier.objects.select_related("patient")
-        .filter(system=IdentifierSystem.REG_NO, value_index=PatientIdentifier.index_for(IdentifierSystem.REG_NO, reg_no))
-        .first()
-    )
-    if ident is not None:
-        return ident.patient
-    from integrations.registry import get_port
-
-    found = get_port("his").find_patient(reg_no=reg_no)
-    if not found:
-        raise InvalidInput(fields={"reg_no": [_("The hospital system has no patient with this registration number.")]})
-    patient, _created = services.patient_get_or_create_from_his(his_patient=found[0], actor=user)
-    return patient
+    return services.patient_get_or_create_by_reg_no(reg_no=v["reg_no"], actor=user)
 
 
 class CaseDetailView(generics.RetrieveAPIView):

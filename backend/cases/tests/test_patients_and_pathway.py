@@ -132,3 +132,27 @@ def test_care_pathway_of_an_ended_case_shows_the_outcome():
     st = _statuses(case)
     assert pathway["outcome"] == "cancelled" and pathway["current"] is None
     assert st["scheduling"] == "done" and st["admission"] == st["operation"] == st["follow_up"] == "skipped"
+
+
+def test_booking_by_registration_number_uses_the_local_record_else_the_his(api_client):
+    from accounts.tests.fakes import FakeHis
+    from integrations.registry import override_port
+    from tests.builders import authenticate, make_staff
+
+    his = FakeHis()
+    record = his.add_patient(name="李雷", id_number=valid_id_number(birth="19850303", serial=321), phone="13700001111")
+    ward = make_ward()
+    nurse = make_staff("nurse", ward=ward)
+    authenticate(api_client, nurse)
+    payload = {"ward": str(ward.uuid), "surgeon": str(make_staff("doctor", ward=ward).uuid),
+               "procedure_name": "腹股沟疝修补术"}
+    with override_port("his", his):
+        first = api_client.post("/api/v1/cases/", {**payload, "reg_no": record.reg_no}, format="json")
+        assert first.status_code == 201, first.content
+        his.patients.clear()  # known locally now: the HIS is not asked again
+        second = api_client.post("/api/v1/cases/", {**payload, "reg_no": f" {record.reg_no} "}, format="json")
+        assert second.status_code == 201, second.content
+        assert first.json()["patient"]["uuid"] == second.json()["patient"]["uuid"]
+        unknown = api_client.post("/api/v1/cases/", {**payload, "reg_no": "R-NOBODY"}, format="json")
+    assert unknown.status_code == 400 and "reg_no" in unknown.json()["error"]["fields"]
+    assert Patient.objects.count() == 1
