@@ -154,6 +154,15 @@ def _lock(case) -> SurgicalCase:
     )
 
 
+def _lock_authorised(case, *, actor, slug, expected_version=None, patient_may=False) -> SurgicalCase:
+    """Lock the case row, authorise the actor on the locked row, and check the version the client saw."""
+    locked = _lock(case)
+    _authorise(actor, locked, slug, patient_may=patient_may)
+    if expected_version is not None and locked.version != expected_version:
+        raise errors.VersionConflict(extra={"version": locked.version})
+    return locked
+
+
 def _sync(case, fresh):
     """Let the caller's instance reflect the committed change."""
     if case is not fresh:
@@ -268,10 +277,9 @@ def case_transition(*, case, transition: str, actor, occurred_at=None, expected_
             code="unexpected_fields", fields={k: [_("This action does not accept this field.")] for k in unexpected}
         )
     data = {k: coerce_value(k, v) for k, v in data.items() if v is not None and v != ""}
-    locked = _lock(case)
-    _authorise(actor, locked, t.permission.slug, patient_may=t.patient_may)
-    if expected_version is not None and locked.version != expected_version:
-        raise errors.VersionConflict(extra={"version": locked.version})
+    locked = _lock_authorised(
+        case, actor=actor, slug=t.permission.slug, expected_version=expected_version, patient_may=t.patient_may
+    )
     refusal = refusal_for(t, locked)
     if refusal is not None:
         raise refusal
@@ -338,10 +346,9 @@ def case_update_details(*, case, actor, expected_version=None, **changes) -> Sur
         raise InvalidInput(
             code="unexpected_fields", fields={k: [_("This field cannot be edited here.")] for k in unexpected}
         )
-    locked = _lock(case)
-    _authorise(actor, locked, perms.EDIT_CASE_DETAILS.slug)
-    if expected_version is not None and locked.version != expected_version:
-        raise errors.VersionConflict(extra={"version": locked.version})
+    locked = _lock_authorised(
+        case, actor=actor, slug=perms.EDIT_CASE_DETAILS.slug, expected_version=expected_version
+    )
     if locked.state not in DETAILS_EDITABLE_STATES:
         raise errors.DetailsLocked(extra={"state": locked.state})
     problems = {}
@@ -419,10 +426,7 @@ def case_record_milestone(
     field, values, perm, event_type, states = MILESTONES[milestone]
     if status not in values:
         raise InvalidInput(fields={"status": [_("Unknown status.")]})
-    locked = _lock(case)
-    _authorise(actor, locked, perm.slug)
-    if expected_version is not None and locked.version != expected_version:
-        raise errors.VersionConflict(extra={"version": locked.version})
+    locked = _lock_authorised(case, actor=actor, slug=perm.slug, expected_version=expected_version)
     if locked.state not in states:
         raise errors.MilestoneNotEditable(extra={"state": locked.state, "milestone": milestone})
     occurred_at = _check_occurred_at(occurred_at, timezone.now())
