@@ -4,8 +4,12 @@ import uuid as uuid_lib
 
 from django.apps import apps
 
+from accounts.permissions import has_permission
 from org.scoping import scope_queryset, ward_scope_for
 from realtime.groups import case_group, patient_group, user_group, ward_group
+
+# Ward and case groups carry case events: staff follow them only with the permission to read cases, as over REST.
+VIEW_CASES = "cases.view"
 
 
 def initial_groups(principal) -> list[str]:
@@ -15,6 +19,8 @@ def initial_groups(principal) -> list[str]:
     if getattr(principal, "is_patient", False):
         return [patient_group(principal.uuid)]
     groups = [user_group(principal.uuid)]
+    if not has_permission(principal, VIEW_CASES):
+        return groups
     scope = ward_scope_for(principal)
     if scope.all_wards:
         from org.models import Ward
@@ -48,6 +54,8 @@ def can_subscribe_case(principal, case_uuid) -> str | None:
         if not patient_id:
             return None
         allowed = qs.filter(patient_id=patient_id).exists()
+    elif not has_permission(principal, VIEW_CASES):
+        return None
     else:
         allowed = scope_queryset(qs, principal, ward_field=getattr(model, "SCOPE_WARD_FIELD", "ward")).exists()
     return case_group(case_uuid) if allowed else None

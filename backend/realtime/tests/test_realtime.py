@@ -226,3 +226,20 @@ async def test_origin_policy_lets_native_clients_in_and_keeps_foreign_sites_out(
         assert connected is expected, headers
         if connected:
             await ws.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_staff_without_the_case_read_permission_follow_no_ward_or_case(cases_world):
+    """Like GET /cases/ (cases.view), the socket gives case events only to staff allowed to read cases."""
+    nurse = cases_world["nurse_a"]
+    await database_sync_to_async(nurse.roles.clear)()  # an administrator took every permission away
+    ticket, _ = await database_sync_to_async(tickets.ticket_issue)(principal=nurse)
+    ws = communicator(ticket)
+    assert (await ws.connect())[0]
+    assert (await ws.receive_json_from())["groups"] == [user_group(nurse.uuid)]
+    case_uuid = str(cases_world["case_a"].uuid)
+    await ws.send_json_to({"action": "subscribe", "case": case_uuid})
+    assert (await ws.receive_json_from())["code"] == "not_found"
+    await apublish(ward_group(cases_world["ward_a"].id), "cases.case.admitted", {"case": case_uuid})
+    assert await ws.receive_nothing(timeout=0.3)
+    await ws.disconnect()
