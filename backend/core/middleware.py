@@ -3,15 +3,26 @@
 import contextvars
 import uuid
 
+from django.conf import settings
+
 _request_context = contextvars.ContextVar("request_context", default=None)
 
 
 def client_ip(request):
-    # Behind the hospital's reverse proxy the first X-Forwarded-For entry is the client.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded:
-        return forwarded.split(",")[0].strip()[:45] or None
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address for the audit log and the per-address OTP limits.
+
+    X-Forwarded-For is written by the client as much as by proxies, so only the hops appended by the
+    reverse proxies we run (settings.TRUSTED_PROXY_COUNT, 0 = none) are believed: behind N proxies the
+    client is the N-th entry from the right. With no trusted proxy the header is ignored.
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if proxies <= 0:
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    if len(hops) < proxies:
+        return remote  # the request did not come through every proxy
+    return hops[-proxies][:45]
 
 
 def current_request_context():
