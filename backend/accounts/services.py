@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import otp
 from accounts.models import FunctionPermission, OtpPurpose, PatientAccount, Role, RoleSlug, User
-from accounts.policies import assert_can_assign_roles, assert_can_grant
+from accounts.policies import assert_can_assign_roles, assert_can_grant, assert_can_manage_user
 from accounts.tokens import issue_patient_tokens, issue_staff_tokens
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -432,6 +432,7 @@ def user_update(*, actor, user, **changes):
     if unknown:
         raise InvalidInput(fields={f: [_("This field cannot be changed.")] for f in unknown})
     user = User.objects.select_for_update().get(pk=user.pk)
+    assert_can_manage_user(actor, user)
     before = user_snapshot(user)
     if changes.get("is_active") is False and user.pk == actor.pk:
         raise NotAllowed(_("You cannot disable your own account."), code="cannot_disable_self")

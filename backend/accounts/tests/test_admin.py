@@ -211,3 +211,29 @@ def test_user_list_filters(client):
     assert r["count"] == 2
     assert client.get("/api/v1/users/", {"ward": "nope"}).status_code == 400
     assert client.get("/api/v1/users/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+@pytest.mark.req("Y2")
+def test_user_manager_cannot_take_over_a_more_privileged_account(api_client):
+    """Re-pointing an administrator's phone to one's own would be a login as that administrator."""
+    manager = make_staff("nurse")
+    manager.extra_permissions.add(FunctionPermission.objects.get(slug="accounts.manage_users"))
+    hospital_admin = make_staff("hospital_admin")
+    superuser = make_staff("nurse", is_superuser=True)
+    peer = make_staff("nurse")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {admin_token(manager)}")
+    for target in (hospital_admin, superuser):
+        phone = target.phone
+        r = api_client.patch(f"/api/v1/users/{target.uuid}/", {"phone": manager.phone[:-1] + "9"}, format="json")
+        assert r.status_code == 403 and r.json()["error"]["code"] == "user_escalation", r.content
+        r = api_client.patch(f"/api/v1/users/{target.uuid}/", {"is_active": False}, format="json")
+        assert r.status_code == 403
+        target.refresh_from_db()
+        assert target.phone == phone and target.is_active
+    # an account holding nothing beyond the manager's permissions may still be changed
+    r = api_client.patch(f"/api/v1/users/{peer.uuid}/", {"title": "主管护师"}, format="json")
+    assert r.status_code == 200, r.content
+    # a holder of accounts.manage_permissions may change the administrator, not the superuser
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {admin_token(make_staff('hospital_admin'))}")
+    assert api_client.patch(f"/api/v1/users/{hospital_admin.uuid}/", {"title": "主任"}, format="json").status_code == 200
+    assert api_client.patch(f"/api/v1/users/{superuser.uuid}/", {"title": "主任"}, format="json").status_code == 403
