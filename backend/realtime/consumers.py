@@ -51,6 +51,13 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         if action == "ping":
             await self.send_json({"type": "pong"})
         elif action == "subscribe":
+            # Decide on the principal as it is now: disabled since connecting → the socket is closed;
+            # changed wards or permissions apply (the connect-time object caches them).
+            principal = await database_sync_to_async(tickets.principal_refresh)(self.principal)
+            if principal is None:
+                await self.close(code=CLOSE_UNAUTHORISED)
+                return
+            self.principal = principal
             group = await database_sync_to_async(policies.can_subscribe_case)(self.principal, content.get("case"))
             if group is None:
                 await self._error("not_found", "no such case", case=content.get("case"))

@@ -71,3 +71,11 @@ def _load_principal(kind, uuid):
     if principal is None or getattr(principal, "is_virtual", False):
         return None
     return principal
+
+
+def principal_refresh(principal):
+    """The principal as it is now (enabled, not virtual), or None: a socket outlives the ticket that opened it."""
+    if principal is None:
+        return None
+    kind = PATIENT if getattr(principal, "is_patient", False) else STAFF
+    return _load_principal(kind, str(principal.uuid))

@@ -243,3 +243,26 @@ async def test_staff_without_the_case_read_permission_follow_no_ward_or_case(cas
     await apublish(ward_group(cases_world["ward_a"].id), "cases.case.admitted", {"case": case_uuid})
     assert await ws.receive_nothing(timeout=0.3)
     await ws.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_subscribing_decides_on_the_principal_as_it_is_now(cases_world):
+    """A socket outlives its ticket: a ward removed since connecting no longer opens that ward's cases, and a
+    disabled account's socket is closed when it asks for more."""
+    nurse = cases_world["nurse_a"]
+    ticket, _ = await database_sync_to_async(tickets.ticket_issue)(principal=nurse)
+    ws = communicator(ticket)
+    assert (await ws.connect())[0]
+    await ws.receive_json_from()
+    case_uuid = str(cases_world["case_a"].uuid)
+    nurse.department = cases_world["ward_b"].department  # moved to another department and ward
+    await database_sync_to_async(nurse.save)(update_fields=["department"])
+    await database_sync_to_async(nurse.wards.set)([cases_world["ward_b"]])
+    await ws.send_json_to({"action": "subscribe", "case": case_uuid})
+    assert (await ws.receive_json_from())["code"] == "not_found"
+
+    nurse.is_active = False
+    await database_sync_to_async(nurse.save)(update_fields=["is_active"])
+    await ws.send_json_to({"action": "subscribe", "case": case_uuid})
+    assert (await ws.receive_output())["type"] == "websocket.close"
+    await ws.disconnect()
