@@ -16,6 +16,7 @@ that later rolls back is lost with it.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -37,6 +38,11 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 _SENSITIVE = ("phone", "mobile", "id_number", "idcard", "identifier", "telecom", "name", "secret", "token",
               "password", "code", "openid", "touser", "key", "signature", "address", "birth", "params", "data")
 _MASK = "***"
+# In free text (exception messages, remote answers): a URL's query string carries search values, access tokens
+# and app secrets (wechatpy puts `secret=` / `access_token=` there; urllib3 repeats the full URL in its errors);
+# an 18-character ID number or an 11-digit mobile number may be echoed anywhere.
+_QUERY = re.compile(r"(\?|%3F)[^\s'\"()<>]*", re.IGNORECASE)
+_PERSONAL_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|1[3-9]\d{9})(?![0-9A-Za-z])")
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,8 @@ class RemoteError(Exception):
 
     def __init__(self, response: requests.Response):
         self.response = response
-        super().__init__(f"HTTP {response.status_code}: {response.text[:300]}")
+        # Not the body: a remote answer may echo the names and numbers we searched for, and this text is logged.
+        super().__init__(f"HTTP {response.status_code} {response.reason or ''}".rstrip())
 
 
 def classify_requests_error(exc: Exception) -> Failure | None:
@@ -97,6 +104,11 @@ def redact(value, key: str = ""):
     return value
 
 
+def scrub(text: str) -> str:
+    """Free text fit for a log: URL query strings dropped, ID and mobile numbers masked."""
+    return _PERSONAL_NUMBER.sub(_MASK, _QUERY.sub("?" + _MASK, text))
+
+
 def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
@@ -129,7 +141,7 @@ def run_call(*, port: str, operation: str, fn: Callable[[int], object],
         except Exception as exc:
             failure = classify(exc)
             if failure is not None and failure.transient and attempt < policy.attempts:
-                logger.warning("%s.%s attempt %s failed (%s); retrying", port, operation, attempt, exc)
+                logger.warning("%s.%s attempt %s failed (%s); retrying", port, operation, attempt, scrub(repr(exc)))
                 sleep(policy.delay(attempt))
                 continue
             _write_log(port=port, operation=operation, idempotency_key=idempotency_key,
@@ -137,7 +149,7 @@ def run_call(*, port: str, operation: str, fn: Callable[[int], object],
                        status=failure.status if failure else CallStatus.SERVER_ERROR,
                        http_status=failure.http_status if failure else None,
                        duration_ms=int((time.monotonic() - started) * 1000), attempts=attempt,
-                       error=(f"[{failure.remote_code}] " if failure and failure.remote_code else "") + repr(exc)[:2000])
+                       error=(f"[{failure.remote_code}] " if failure and failure.remote_code else "") + scrub(repr(exc))[:2000])
             if failure is None:
                 raise
             raise ExternalServiceError(
@@ -186,7 +198,7 @@ class HttpClient:
 
         return run_call(
             port=self.port, operation=operation, fn=attempt, policy=self.policy, idempotency_key=key,
-            summary={"method": method, "path": path, "query": redact(params or {}), **(summary or {})},
+            summary={"method": method, "path": scrub(path), "query": redact(params or {}), **(summary or {})},
             ok_http_status=lambda r: r.status_code, sleep=self.sleep,
         )
 

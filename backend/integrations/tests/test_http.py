@@ -5,6 +5,7 @@ import time
 
 import pytest
 import requests
+import responses
 
 from core.errors import ExternalServiceError
 from integrations.conf import CallPolicy, base_url, call_policy
@@ -114,3 +115,35 @@ def test_endpoints_and_policy_come_from_settings(settings):
     assert base_url("lis") == "http://sim.example:9/fhir"
     assert call_policy("his") == CallPolicy(timeout=7, attempts=4)
     assert call_policy("sms").attempts == 1
+
+
+def test_failed_call_log_holds_no_personal_numbers_or_secrets_from_the_url_or_answer(sim, caplog):
+    """urllib3 repeats the full URL (search values, wechatpy's secret=/access_token=) in its connection errors,
+    and a remote 4xx may echo what was searched for; neither may reach the call log or the application log."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    id_number, phone = "11010119900307001X", "13800138000"
+    with pytest.raises(ExternalServiceError):
+        client(f"http://127.0.0.1:{port}", [], attempts=2).get(
+            "/Patient", params={"identifier": f"urn:oid:2.16.156.10011.1.3|{id_number}", "telecom": phone,
+                                "secret": "APPSECRET"}, operation="probe", idempotency_key="k-pii")
+    with responses.RequestsMock() as mock:
+        mock.post("https://sms.example/messages", status=400, json={"detail": f"unknown phone {phone}, 王小明"})
+        with pytest.raises(ExternalServiceError):
+            client("https://sms.example", []).post("/messages", json={**SMS, "phone": phone}, operation="send",
+                                                   idempotency_key="k-pii-400")
+    rows = ExternalCall.objects.filter(idempotency_key__in=["k-pii", "k-pii-400"])
+    assert rows.count() == 2
+    logged = " ".join(r.error + str(r.request_summary) for r in rows) + caplog.text
+    assert "Max retries" in logged  # the error itself is still said
+    for secret in (id_number, "110101", phone, "APPSECRET", "王小明"):
+        assert secret not in logged
+
+
+def test_scrub_masks_numbers_and_query_strings():
+    from integrations.http import scrub
+
+    assert scrub("GET /x?appid=wx1&secret=S (HTTP 500)") == "GET /x?*** (HTTP 500)"
+    assert scrub("id 11010119900307001x, phone 13800138000, visit V2024000001") == (
+        "id ***, phone ***, visit V2024000001")
