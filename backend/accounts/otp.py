@@ -71,6 +71,13 @@ def _incr(key, timeout):
         return 1
 
 
+def _decr(key):
+    try:
+        cache.decr(key)
+    except ValueError:  # expired meanwhile: nothing left to give back
+        pass
+
+
 def _audit(action, *, phone_idx_masked, success, detail, target_id="", actor=None, after=None):
     audit_record(
         actor=actor,
@@ -143,13 +150,17 @@ def _check_rate_limits(phone, idx, ip, purpose):
     ]
     if ip:
         limits.append((_cache_key("ip", ip), 3600, conf("OTP_IP_PER_HOUR"), "ip_hour"))
-    for key, _window, limit, name in limits:
-        if (cache.get(key) or 0) >= limit:
+    # Count first, then compare: the atomic increment is the check, so parallel requests cannot all pass a
+    # read of the counter before any of them is counted. A refused request gives its counts back.
+    counted = []
+    for key, window, limit, name in limits:
+        counted.append(key)
+        if _incr(key, window) > limit:
+            for done in counted:
+                _decr(done)
             _audit(AuditAction.OTP_REQUEST, phone_idx_masked=(idx, mask_phone(phone)), success=False,
                    detail=f"{purpose}:rate_limited:{name}")
             raise RateLimited(MESSAGES["otp_rate_limited"], code="otp_rate_limited", extra={"limit": name})
-    for key, window, _limit, _name in limits:
-        _incr(key, window)
 
 
 def otp_request(*, phone, purpose, deliver=True, ip=None) -> OtpChallenge | None:

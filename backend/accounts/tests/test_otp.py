@@ -289,3 +289,52 @@ def test_purge_removes_old_codes_and_expired_tokens(sms):
     assert not OtpChallenge.objects.exists() and not OutstandingToken.objects.filter(user=user).exists()
     assert purge_expired_task.delay().get() == {"otp_challenges": 0, "tokens": 0}
     assert AuditEntry.objects.filter(action="otp_request").exists()  # the audit trail stays
+
+
+@pytest.mark.req("SA1")
+def test_parallel_code_requests_cannot_all_pass_the_rate_limit(monkeypatch):
+    """Eight requests for one phone at the same moment: the per-minute limit (1) lets exactly one through,
+    however their reads and writes of the counters interleave."""
+    import threading
+
+    from django.core.cache import cache as real_cache
+
+    parallel = 8
+    barrier = threading.Barrier(parallel)
+
+    class Interleaving:
+        """The shared cache, except that every read of a counter waits for all the requests to have read."""
+
+        def __getattr__(self, name):
+            return getattr(real_cache, name)
+
+        def get(self, *args, **kwargs):
+            value = real_cache.get(*args, **kwargs)
+            try:
+                barrier.wait(timeout=2)
+            except threading.BrokenBarrierError:
+                pass
+            return value
+
+    monkeypatch.setattr(otp, "cache", Interleaving())
+    monkeypatch.setattr(otp, "_audit", lambda *a, **k: None)
+    phone = unique_phone()
+    idx = blind_index(phone)
+    passed, refused = [], []
+
+    def request():
+        try:
+            otp._check_rate_limits(phone, idx, "10.7.7.7", OtpPurpose.STAFF_LOGIN)
+            passed.append(1)
+        except RateLimited:
+            refused.append(1)
+
+    threads = [threading.Thread(target=request) for _ in range(parallel)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert (len(passed), len(refused)) == (1, parallel - 1)
+    # a refused request is not counted: the phone's hourly budget lost only the one that passed
+    assert real_cache.get(otp._cache_key("ph", idx)) == 1
+    assert real_cache.get(otp._cache_key("ip", "10.7.7.7")) == 1
