@@ -7,12 +7,10 @@
 - `patient_get_or_create_from_his` resolves a patient from the HIS record, storing (system, value) identifiers.
 """
 
-import json
 import logging
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -40,6 +38,7 @@ from cases.state_machine import coerce_value, get_transition, refusal_for
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.identity import is_valid_id_number, normalize_id_number, normalize_phone
 from core.outbox import outbox_publish
+from core.serialization import to_jsonable
 from org.scoping import ward_scope_for
 
 logger = logging.getLogger(__name__)
@@ -55,12 +54,8 @@ _SNAPSHOT_FIELDS = (
 )
 
 
-def _jsonable(value):
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
-
-
 def case_snapshot(case) -> dict:
-    return _jsonable({name: getattr(case, name) for name in _SNAPSHOT_FIELDS})
+    return to_jsonable({name: getattr(case, name) for name in _SNAPSHOT_FIELDS})
 
 
 def actor_info(actor) -> dict:
@@ -108,7 +103,7 @@ def _check_occurred_at(occurred_at, now):
 def _append_event(case, *, type, occurred_at, actor, from_state="", to_state="", payload=None):
     """Append a case event and its outbox message; the caller holds the case row lock (sequence is safe)."""
     last = case.events.aggregate(m=Max("sequence"))["m"] or 0
-    payload = _jsonable(payload or {})
+    payload = to_jsonable(payload or {})
     event = CaseEvent.objects.create(
         case=case,
         sequence=last + 1,

@@ -35,11 +35,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
+
+from core.serialization import to_jsonable
 
 logger = logging.getLogger(__name__)
 
@@ -87,17 +88,11 @@ def handlers_for(topic: str) -> list[Handler]:
     return sorted((h for h in discover_handlers().values() if h.matches(topic)), key=lambda h: h.name)
 
 
-def _jsonable(payload):
-    import json
-
-    return json.loads(json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False))
-
-
 def outbox_publish(*, topic: str, payload: dict, key: str = ""):
     """Store a message in the current transaction; enqueue its delivery once the transaction commits."""
     from core.models import OutboxMessage
 
-    message = OutboxMessage.objects.create(topic=topic, key=str(key)[:64], payload=_jsonable(payload))
+    message = OutboxMessage.objects.create(topic=topic, key=str(key)[:64], payload=to_jsonable(payload))
     transaction.on_commit(lambda: enqueue_delivery(message.pk), robust=True)
     return message
 

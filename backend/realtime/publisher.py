@@ -8,13 +8,13 @@ Delivery is best effort (the channel layer is not durable): clients load a REST 
 and re-sync when they notice a gap, so a lost push never loses data. Durable work goes through the outbox.
 """
 
-import json
 import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+
+from core.serialization import to_jsonable
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def _message(group, event_type, payload):
         "group": group,
         "event": event_type,
         # Round-trip through JSON so UUIDs, dates and Decimals survive any channel layer (msgpack on Redis).
-        "payload": json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder, ensure_ascii=False)),
+        "payload": to_jsonable(payload or {}),
     }
 
 
