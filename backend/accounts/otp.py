@@ -113,14 +113,34 @@ def assert_not_locked(phone, *, purpose=""):
         raise RateLimited(MESSAGES["phone_locked"], code="phone_locked")
 
 
-def register_failure(phone, *, reason, purpose=""):
-    """Count one failed verification for `phone`; lock it when the threshold is reached. Returns locked?"""
+def begin_guess(phone, *, purpose=""):
+    """Count a password check as a failure before it is made, so parallel guesses see each other and cannot
+    all slip in under the lockout threshold while the (slow) checks run. Returns the count to hand to
+    `register_failure(counted=...)` when the guess is wrong; `cancel_guess` gives it back when it is right."""
+    idx = blind_index(phone)
+    failures = _incr(_cache_key("fail", idx), conf("OTP_LOCKOUT_MINUTES") * 60)
+    if failures > conf("OTP_LOCKOUT_FAILURES"):  # the threshold is taken by failures and guesses in flight
+        _decr(_cache_key("fail", idx))
+        _audit(AuditAction.LOGIN_FAILED, phone_idx_masked=(idx, mask_phone(phone)), success=False,
+               detail=f"{purpose}:phone_locked")
+        raise RateLimited(MESSAGES["phone_locked"], code="phone_locked")
+    return failures
+
+
+def cancel_guess(phone):
+    _decr(_cache_key("fail", blind_index(phone)))
+
+
+def register_failure(phone, *, reason, purpose="", counted=None):
+    """Count one failed verification for `phone`; lock it when the threshold is reached. Returns locked?
+
+    `counted` is the count `begin_guess` already took for this attempt (it is not counted twice)."""
     idx = blind_index(phone)
     window = conf("OTP_LOCKOUT_MINUTES") * 60
     ip = _client_ip(None)
     if ip:  # one address guessing across many phones is stopped too
         _incr(_cache_key("ipfail", ip), 3600)
-    failures = _incr(_cache_key("fail", idx), window)
+    failures = counted if counted is not None else _incr(_cache_key("fail", idx), window)
     _audit(AuditAction.LOGIN_FAILED, phone_idx_masked=(idx, mask_phone(phone)), success=False,
            detail=f"{purpose}:{reason}:{failures}")
     if failures >= conf("OTP_LOCKOUT_FAILURES"):

@@ -110,14 +110,17 @@ def staff_login_otp(*, phone, code):
 def _check_password(phone, password, *, purpose):
     phone = otp.clean_phone(phone)
     otp.assert_not_locked(phone, purpose=purpose)
+    guess = otp.begin_guess(phone, purpose=purpose)
     user = User.objects.filter(phone=phone).first()
     if user is None:
         make_password(password)  # same work as a real check: timing does not reveal unknown phones
         ok = False
     else:
         ok = user.has_usable_password() and user.check_password(password)
-    if not ok:
-        locked = otp.register_failure(phone, reason="invalid_credentials", purpose=purpose)
+    if ok:
+        otp.cancel_guess(phone)
+    else:
+        locked = otp.register_failure(phone, reason="invalid_credentials", purpose=purpose, counted=guess)
         if locked:
             raise RateLimited(otp.MESSAGES["phone_locked"], code="phone_locked")
         _refuse("invalid_credentials", status=400)

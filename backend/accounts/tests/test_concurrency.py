@@ -63,3 +63,32 @@ def test_one_refresh_token_rotates_once_even_in_parallel():
     winners = [r for r in results if r[0] == "ok"]
     assert len(winners) == 1, results
     assert all(r[1] in ("token_blacklisted", "token_not_valid") for r in results if r[0] != "ok")
+
+
+@pytest.mark.req("SA1")
+def test_parallel_password_guesses_cannot_slip_under_the_lockout():
+    """Ten wrong passwords sent at once: no more than OTP_LOCKOUT_FAILURES (5) are ever checked, and the phone
+    ends up locked (before, every guess passed the lock check while the slow checks were running)."""
+    import time
+    from unittest import mock
+
+    from accounts.models import User
+    from accounts.services import staff_login_password
+
+    user = make_staff()
+    user.set_password("correct horse battery")
+    user.save()
+    checked = []
+    real_check = User.check_password
+
+    def slow_check(self, raw):
+        checked.append(raw)
+        time.sleep(0.5)  # a password hash takes time; the guesses overlap while it runs
+        return real_check(self, raw)
+
+    with mock.patch.object(User, "check_password", slow_check):
+        results = _race(lambda: staff_login_password(phone=user.phone, password="wrong guess"), n=10)
+    assert len(checked) <= 5, results
+    assert all(r[0] == "refused" for r in results)
+    assert otp.is_locked(user.phone)
+    assert [r for r in results if r[1] == "phone_locked"]
