@@ -266,6 +266,7 @@ def run_matrix(world, routes, schema):
     for who, token in world["principals"].items():
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        made = admitted = 0  # requests by this principal, and how many of them it was answered (2xx)
         for name, template, params, methods in routes:
             if name in PUBLIC_ROUTES:
                 continue
@@ -287,6 +288,8 @@ def run_matrix(world, routes, schema):
                                 changed = not safe and _footprint(world) != before
                                 transaction.set_rollback(True)
                             checked += 1
+                            made += 1
+                            admitted += 200 <= res.status_code < 300
                             where = f"{who}: {method} {path} ({name})"
                             if res.status_code >= 500:
                                 problems["server error"].append(f"{where} → {res.status_code}")
@@ -298,6 +301,10 @@ def run_matrix(world, routes, schema):
                                     f"{where} → {res.status_code}: {leaked[:4]}")
                             if changed:
                                 problems["ward-A rows changed"].append(f"{where} → {res.status_code}")
+        # A principal refused everywhere (a token the API does not accept, a missing second factor) would pass
+        # every check above without testing anything: each must be answered somewhere (its own lists, its profile).
+        if not admitted:
+            problems["principal never answered"].append(f"{who}: no 2xx in {made} requests")
     return checked, problems
 
 
@@ -330,6 +337,11 @@ def test_the_harness_catches_leaks(world):
     assert any("leaky-detail" in line for line in problems["ward-A object reachable"]), report
     assert any("leaky-delete" in line for line in problems["ward-A rows changed"]), report
     assert any("{code}" in line for line in problems["unfillable"]), report
+    assert "principal never answered" not in problems, report
+    # A principal the API never answers (here: a token it refuses) is reported, not counted as "refused, fine".
+    broken = {**world, "principals": {**world["principals"], "broken token": "not-a-jwt"}}
+    _, problems = run_matrix(broken, [r for r in routes if r[0] == "leaky-detail"], {"paths": {}})
+    assert [line.split(":")[0] for line in problems["principal never answered"]] == ["broken token"]
 
 
 def _paths(template, params, world, *, thorough=True):
