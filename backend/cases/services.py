@@ -275,7 +275,7 @@ def case_transition(*, case, transition: str, actor, occurred_at=None, expected_
     locked = _lock_authorised(
         case, actor=actor, slug=t.permission.slug, expected_version=expected_version, patient_may=t.patient_may
     )
-    refusal = refusal_for(t, locked)
+    refusal = refusal_for(t, locked, by_patient=getattr(actor, "is_patient", False))
     if refusal is not None:
         raise refusal
     missing = [f for f in t.required if f not in data]

@@ -49,6 +49,7 @@ class Transition:
     outpatient_sources: frozenset | None = None  # None: same as `sources`
     refusals: Mapping = field(default_factory=dict)  # state -> specific DomainError class
     patient_may: bool = False  # a patient principal may do it on their own case (M5)
+    patient_sources: frozenset | None = None  # where a patient may do it (None: wherever staff may)
 
     def sources_for(self, management_mode) -> frozenset:
         if management_mode == ManagementMode.OUTPATIENT and self.outpatient_sources is not None:
@@ -351,7 +352,8 @@ TRANSITIONS: dict[str, Transition] = {
            refusals={S.SCHEDULED: errors.RescheduleRequiresRollBack}),
         _T("cancel", PRE_ADMISSION_STATES | {S.ADMITTED}, S.CANCELLED, "cases.case.cancelled", perms.CANCEL_CASE,
            _("Cancel the operation"), required=("reason_code",), optional=("reason_text", "stage"),
-           guard=_guard_cancel, effect=_effect_cancel, outpatient_sources=PRE_ADMISSION_STATES, patient_may=True),
+           guard=_guard_cancel, effect=_effect_cancel, outpatient_sources=PRE_ADMISSION_STATES, patient_may=True,
+           patient_sources=PRE_ADMISSION_STATES),  # after admission the ward records it (the stay ends)
         _T("no_show", frozenset({S.BOOKED, S.APPLICATION_SENT, S.SCHEDULED}), S.NO_SHOW, "cases.case.no_show_recorded",
            perms.RECORD_NO_SHOW, _("Record that the patient did not arrive"), optional=("reason",),
            guard=_guard_no_show, effect=_effect_no_show),
@@ -389,10 +391,12 @@ def get_transition(name: str) -> Transition:
         raise errors.UnknownTransition() from None
 
 
-def refusal_for(transition: Transition, case) -> DomainError | None:
+def refusal_for(transition: Transition, case, *, by_patient=False) -> DomainError | None:
     """The error to raise when `transition` cannot start from the case's current state, else None."""
     mode = case.ward.management_mode
     sources = transition.sources_for(mode)
+    if by_patient and transition.patient_sources is not None:
+        sources = sources & transition.patient_sources
     if case.state in sources:
         return None
     if not sources:

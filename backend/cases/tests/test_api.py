@@ -293,3 +293,18 @@ def test_details_editable_until_the_application_is_sent_then_roll_back_first(api
     # editing needs the function permission
     authenticate(api_client, make_staff("followup_nurse", ward=ward))
     assert api_client.patch(url, {"remarks": "x"}, format="json").status_code == 403
+
+
+def test_a_patient_cannot_cancel_once_admitted_staff_record_that(api_client, ward, nurse):
+    """Cancelling an admitted case ends a hospital stay (discharge time set): that is the ward's act, not the app's."""
+    admitted = make_case("admitted", ward=ward)
+    authenticate(api_client, make_patient_account(patient=admitted.patient))
+    response = api_client.post(f"/api/v1/my/cases/{admitted.uuid}/cancel/", {"reason_code": "patient_request"},
+                               format="json")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "invalid_transition"
+    admitted.refresh_from_db()
+    assert admitted.state == "admitted" and admitted.discharged_at is None
+    authenticate(api_client, nurse)
+    response = api_client.post(f"/api/v1/cases/{admitted.uuid}/cancel/", {"reason_code": "patient_request"},
+                               format="json")
+    assert response.status_code == 200 and response.json()["cancel_stage"] == "after_arrival"
