@@ -4,6 +4,7 @@ import re
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -25,9 +26,11 @@ def is_valid_id_number(value: str) -> bool:
     if not _ID_RE.match(value):
         return False
     try:
-        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return False
+    if born > timezone.localdate():
+        return False  # nobody is born in the future: a typo in the birth-date digits
     return id_number_check_char(value[:17]) == value[17]
 
 

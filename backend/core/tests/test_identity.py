@@ -33,3 +33,20 @@ def test_mobile_numbers():
     assert is_valid_mobile("+86 138-1234-5678")
     assert not is_valid_mobile("12812345678")
     assert not is_valid_mobile("1381234567")
+
+
+def test_an_id_number_born_in_the_future_is_invalid():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.identity import id_number_check_char
+
+    def with_birth(day):
+        first17 = f"110105{day:%Y%m%d}123"
+        return first17 + id_number_check_char(first17)
+
+    today = timezone.localdate()
+    assert is_valid_id_number(with_birth(today))  # a newborn's
+    assert not is_valid_id_number(with_birth(today + timedelta(days=1)))
+    assert not is_valid_id_number(with_birth(today + timedelta(days=30 * 365)))
