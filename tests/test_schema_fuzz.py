@@ -13,7 +13,7 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from tests import api_walk
-from tests.builders import make_staff, make_ward
+from tests.builders import make_case, make_staff, make_ward
 
 pytestmark = pytest.mark.django_db
 
@@ -38,12 +38,11 @@ def _seed():
     suite = TheatreSuite.objects.create(name="手术室", code="FZ-TS")
     room = TheatreRoom.objects.create(suite=suite, name="1间", code="R1")
     TheatreSession.objects.create(room=room, weekday=0, start_time="08:00", end_time="12:00")
-    try:  # cases land in parallel; use their builder when it exists
-        from tests.builders import make_case  # type: ignore[attr-defined]
+    from catalog.services import procedure_create
 
-        make_case(ward=ward)
-    except (ImportError, TypeError):
-        pass
+    procedure_create(actor=None, code="51.2300", name="腹腔镜胆囊切除术", grade=3, incision_class="II",
+                     department=ward.department, wards=[ward])
+    make_case(ward=ward)
     return ward
 
 
@@ -81,7 +80,8 @@ def _send(client, method, path, body, *, raw=None, content_type="application/jso
 
 
 def _fuzz(client, schema, who, only=None):
-    failures, count = [], 0
+    """Returns (operations, requests made, failures, operations with path parameters no real row filled)."""
+    failures, count, unfilled = [], 0, set()
     operations = [op for op in api_walk.schema_operations(schema) if only is None or op[0] in only]
     for path, method, operation in operations:
         variants = []
@@ -89,7 +89,9 @@ def _fuzz(client, schema, who, only=None):
             existing = _existing_values(client, path)
             if existing:
                 variants.append((existing, True))
-            variants.append((path.replace("{", "").replace("}", "") and _fill(path, str(uuid.uuid4())), False))
+            else:  # only fuzzed on made-up paths, where validation is seldom reached
+                unfilled.add((method, path))
+            variants.append((_fill(path, str(uuid.uuid4())), False))
             variants.extend((_fill(path, bad), False) for bad in INVALID_PATH_VALUES)
         else:
             variants.append((path, True))
@@ -115,7 +117,7 @@ def _fuzz(client, schema, who, only=None):
                     problem = api_walk.envelope_problem(res)
                     if problem:
                         failures.append(f"{where}: HTTP {res.status_code} {problem}")
-    return operations, count, failures
+    return operations, count, failures, unfilled
 
 
 def _upstream_failure(res):
@@ -135,21 +137,26 @@ def _fill(path, value):
 def test_bad_input_never_gives_a_500():
     from accounts.models import User
 
-    _seed()
+    ward = _seed()
     admin = User.objects.create_superuser("13900000999", name="超级管理员")
     schema = api_walk.openapi_schema()
-    operations, count, failures = _fuzz(_client(api_walk.staff_token(admin)), schema, "superuser")
+    operations, count, failures, unfilled = _fuzz(_client(api_walk.staff_token(admin)), schema, "superuser")
     assert any(p.startswith("/api/v1/wards") for p, _, _ in operations), "the schema walk found no operations"
 
     from accounts.models import PatientAccount
     from cases.models import Patient
 
     patient = Patient.objects.create(name="模糊测试")
+    make_case(ward=ward, patient=patient)
     account = PatientAccount.objects.create(patient=patient, wechat_openid="fuzz-openid")
-    _, more, patient_failures = _fuzz(_client(api_walk.patient_token(account)), schema, "patient")
+    _, more, patient_failures, patient_unfilled = _fuzz(_client(api_walk.patient_token(account)), schema, "patient")
     count += more
     failures += patient_failures
     assert not failures, f"{len(failures)} of {count} malformed requests misbehaved:\n" + "\n".join(failures[:60])
+    # Every operation on an object was fuzzed on a real one by one principal or the other (a made-up uuid is
+    # refused with 404 before any body is read, which would let a fragile serializer pass unseen).
+    assert not unfilled & patient_unfilled, f"no real row to fuzz (seed one in _seed): {unfilled & patient_unfilled}"
+    assert count > 1000
 
 
 @pytest.mark.urls("tests.fuzz_selftest_urls")
@@ -159,7 +166,8 @@ def test_the_fuzzer_catches_a_fragile_endpoint():
     admin = User.objects.create_superuser("13900000998", name="超级管理员")
     schema = api_walk.openapi_schema()
     assert "/api/v1/fragile/" in schema["paths"]
-    _, count, failures = _fuzz(_client(api_walk.staff_token(admin)), schema, "superuser", only={"/api/v1/fragile/"})
+    _, count, failures, _ = _fuzz(_client(api_walk.staff_token(admin)), schema, "superuser",
+                                  only={"/api/v1/fragile/"})
     assert count >= 10
     assert any("[count: wrong type]" in f for f in failures), failures
     assert any("[empty object]" in f for f in failures), failures
