@@ -83,6 +83,9 @@ def exception_handler(exc, context):
             code = detail.get("code", code)
         else:
             message = detail
+            specific = getattr(exc.detail, "code", None)
+            if isinstance(exc, exceptions.PermissionDenied) and specific and specific != exc.default_code:
+                code = specific  # a permission class's own stable code (e.g. "second_factor_required")
         response.data = error_body(code, message)
     if response.status_code == status.HTTP_401_UNAUTHORIZED and "WWW-Authenticate" not in response:
         response["WWW-Authenticate"] = 'Bearer realm="api"'

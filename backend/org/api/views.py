@@ -1,12 +1,13 @@
 """Organisation API (U1, U2, Y4): thin views over org.selectors (reads) and org.services (audited writes).
 
-Reading needs `org.view`; every write needs `org.manage` and lands in the audit log as a configuration change.
+Reading needs `org.view`; every write needs `org.manage` and the admin-web second factor (password + SMS code,
+like the user and permission administration) and lands in the audit log as a configuration change.
 """
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from accounts.permissions import requires
+from accounts.permissions import SecondFactor, requires
 from org import selectors, services
 from org.api import filters, serializers
 from org.permissions import MANAGE_ORG, VIEW_ORG
@@ -22,8 +23,9 @@ class OrgViewSet(viewsets.ModelViewSet):
     selector = None
 
     def get_permissions(self):
-        slug = VIEW_ORG.slug if self.action in READ_ACTIONS or self.action is None else MANAGE_ORG.slug
-        return [requires(slug)()]
+        if self.action in READ_ACTIONS or self.action is None:
+            return [requires(VIEW_ORG.slug)()]
+        return [requires(MANAGE_ORG.slug)(), SecondFactor()]
 
     def get_queryset(self):
         return type(self).selector()

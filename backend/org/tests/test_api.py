@@ -23,7 +23,7 @@ def admin():
 
 @pytest.fixture
 def admin_client(admin):
-    return client_for(admin)
+    return authenticate(APIClient(), admin, amr=("otp", "pwd"))  # configuration is changed from the admin web
 
 
 @pytest.mark.req("Y4")
@@ -198,3 +198,16 @@ def test_bad_references_and_unknown_rows_are_4xx(admin_client):
     assert admin_client.post("/api/v1/beds/", {"ward": str(ward.uuid), "code": "1"}, format="json").status_code == 201
     dup = admin_client.post("/api/v1/beds/", {"ward": str(ward.uuid), "code": "1"}, format="json")
     assert dup.status_code == 400 and "code" in dup.json()["error"]["fields"]
+
+
+@pytest.mark.req("Y4")
+def test_configuration_changes_need_the_admin_second_factor(admin):
+    """A password-only or SMS-only login of an administrator reads the structure but cannot change it."""
+    department = make_department()
+    for amr in (("otp",), ("pwd",)):
+        client = authenticate(APIClient(), admin, amr=amr)
+        assert client.get("/api/v1/wards/").status_code == 200
+        res = client.post("/api/v1/wards/", {"department": str(department.uuid), "name": "日间病房", "code": "W-2F",
+                                             "management_mode": "ward"}, format="json")
+        assert res.status_code == 403 and res.json()["error"]["code"] == "second_factor_required", res.content
+    assert not Ward.objects.filter(code="W-2F").exists()
