@@ -49,6 +49,8 @@ DEFAULT_SYSTEMS = {
 # Patient identifier systems we keep, by our PatientIdentifier system name.
 _PATIENT_ID_KEYS = ("reg_no", "outpatient_no", "inpatient_no", "id_card")
 # v3 ObservationInterpretation → our flag. HU/LU ("significantly high/low") are how some LIS send 危急值.
+# Other codes (A abnormal, AA critical abnormal, HX/LX, IND...) carry no direction: the flag then comes from the
+# reference range, as when no interpretation is sent, so an out-of-range value is never left unflagged.
 _FLAG_MAP = {"N": "N", "H": "H", "L": "L", "HH": "HH", "LL": "LL", "HU": "HH", "LU": "LL", ">": "HH", "<": "LL"}
 FHIR_JSON = "application/fhir+json"
 _MAX_PAGES = 50  # a searchset larger than this is a query bug on our side, not a page to keep following
@@ -229,7 +231,9 @@ def map_observation(resource: dict) -> LabResult:
     low, high = _decimal((ref.get("low") or {}).get("value")), _decimal((ref.get("high") or {}).get("value"))
     interp = next((_coding(i, sys["interpretation"]).get("code") for i in resource.get("interpretation", [])
                    if _coding(i, sys["interpretation"])), None)
-    flag = _FLAG_MAP.get(interp, "") if interp else derive_flag(numeric, low, high)
+    flag = _FLAG_MAP.get(interp) or derive_flag(numeric, low, high)
+    if interp == "AA" and flag in ("H", "L"):  # "critical abnormal" without a direction: the range gives it
+        flag *= 2
     return LabResult(code=coding.get("code", ""), name=coding.get("display") or resource["code"].get("text", ""),
                      value=value, numeric_value=numeric, unit=unit or (ref.get("low") or {}).get("unit", ""),
                      ref_low=low, ref_high=high, ref_text=ref.get("text", ""), flag=flag)

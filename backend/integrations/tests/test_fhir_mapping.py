@@ -92,3 +92,19 @@ def test_hospital_specific_identifier_systems_come_from_settings(settings):
     settings.INTEGRATION_FHIR_SYSTEMS = {"reg_no": "https://other.example/medical-insurance"}
     [resource], _ = split(load("patient_search.json"))
     assert fhir.map_patient(resource).reg_no == "YB-88812"
+
+
+def _observation(value, interpretation):
+    return {"resourceType": "Observation", "code": {"coding": [{"code": "2823-3", "display": "钾"}]},
+            "valueQuantity": {"value": value, "unit": "mmol/L"},
+            "referenceRange": [{"low": {"value": 3.5}, "high": {"value": 5.3}}],
+            "interpretation": [{"coding": [{"system": fhir.DEFAULT_SYSTEMS["interpretation"], "code": interpretation}]}]}
+
+
+def test_directionless_interpretation_codes_take_the_direction_from_the_range():
+    """A LIS sending "A" (abnormal) or "AA" (critical abnormal) for an out-of-range value: the result is flagged,
+    and a critical one stays critical."""
+    assert fhir.map_observation(_observation(6.1, "A")).flag == "H"
+    assert fhir.map_observation(_observation(2.4, "AA")).flag == "LL"
+    assert fhir.map_observation(_observation(6.9, "AA")).critical
+    assert fhir.map_observation(_observation(4.0, "IND")).flag == "N"
