@@ -176,6 +176,17 @@ class UserOutput(serializers.Serializer):
         return [p.slug for p in obj.extra_permissions.all()]
 
 
+class UserListItemOutput(UserOutput):
+    """A row of the user list: the phone number masked as well (the full number is on the user's detail)."""
+
+    phone = serializers.SerializerMethodField()
+
+    def get_phone(self, obj) -> str | None:
+        from core.identity import mask_phone
+
+        return mask_phone(obj.phone) if obj.phone else None
+
+
 class StaffSessionOutput(TokenPairOutput):
     user = UserOutput()
 

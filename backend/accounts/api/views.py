@@ -211,7 +211,7 @@ def _user_or_404(uuid):
 class UserListView(GenericAPIView):
     authentication_classes = ADMIN_AUTH
     permission_classes = MANAGE_USERS_PERMS
-    serializer_class = s.UserOutput
+    serializer_class = s.UserListItemOutput
     queryset = User.objects.none()
 
     @extend_schema(
@@ -222,15 +222,15 @@ class UserListView(GenericAPIView):
             OpenApiParameter("role", OpenApiTypes.STR),
             OpenApiParameter("is_active", OpenApiTypes.BOOL),
         ],
-        responses=s.UserOutput(many=True),
-        summary="List users (ID numbers masked)",
+        responses=s.UserListItemOutput(many=True),
+        summary="List users (ID numbers and phone numbers masked)",
     )
     def get(self, request):
         params = request.query_params
         ser = s.UserFilterInput(data=params)
         ser.is_valid(raise_exception=True)
         page = self.paginate_queryset(selectors.user_list(**ser.validated_data))
-        return self.get_paginated_response(s.UserOutput(page, many=True).data)
+        return self.get_paginated_response(s.UserListItemOutput(page, many=True).data)
 
     @extend_schema(request=s.UserCreateInput, responses={201: s.UserOutput}, summary="Create a user")
     def post(self, request):

@@ -24,12 +24,14 @@ def client(api_client, admin):
 @pytest.mark.req("Y1")
 def test_id_numbers_are_masked_in_list_and_detail(client):
     id_number = valid_id_number(birth="19851212")
-    make_staff("doctor", id_number=id_number, name="李医生")
+    doctor = make_staff("doctor", id_number=id_number, name="李医生")
     listing = client.get("/api/v1/users/", {"q": "李医生"})
     assert listing.status_code == 200
     assert id_number not in listing.content.decode()
+    assert doctor.phone not in listing.content.decode()
     row = listing.json()["results"][0]
     assert row["id_number"] == id_number[:4] + "*" * 10 + id_number[-4:]
+    assert row["phone"] == doctor.phone[:3] + "****" + doctor.phone[-4:]
     detail = client.get(f"/api/v1/users/{row['uuid']}/")
     assert detail.status_code == 200
     assert id_number not in detail.content.decode()
@@ -237,3 +239,24 @@ def test_user_manager_cannot_take_over_a_more_privileged_account(api_client):
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {admin_token(make_staff('hospital_admin'))}")
     assert api_client.patch(f"/api/v1/users/{hospital_admin.uuid}/", {"title": "主任"}, format="json").status_code == 200
     assert api_client.patch(f"/api/v1/users/{superuser.uuid}/", {"title": "主任"}, format="json").status_code == 403
+
+
+@pytest.mark.req("Y1")
+def test_user_list_queries_do_not_grow_with_the_rows(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/api/v1/users/", {"page_size": 50}).status_code == 200
+        return len(ctx.captured_queries)
+
+    ward = make_ward()
+    make_staff("doctor", ward=ward)
+    count()  # the first request of the session also records its activity
+    few = count()
+    for _ in range(8):
+        user = make_staff("nurse", ward=make_ward())
+        user.wards.add(ward)
+        user.extra_permissions.add(FunctionPermission.objects.get(slug="org.view_all_wards"))
+    assert count() == few
