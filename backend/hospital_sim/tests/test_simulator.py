@@ -3,7 +3,6 @@
 import re
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -97,12 +96,15 @@ def test_faults_then_recovery(sim):
 
 
 def test_theatre_scheduler_assigns_rooms_in_sequence_after_the_delay(sim):
+    # Time is moved by the delay setting, not by sleeping: a loaded CI machine may take longer than any short
+    # delay to send six requests, and "nothing scheduled yet" would then fail.
+    requests.post(f"{sim}/_sim/config", json={"theatre_delay_seconds": 3600}, timeout=5).raise_for_status()
     for n in range(6):
         requests.post(f"{sim}/theatre/applications", timeout=5, json={
             "application_no": f"T{n}", "reg_no": "0001000001", "procedure_code": "13.41",
             "surgeon_employee_no": "E0009", "planned_date": "2031-02-03", "estimated_minutes": 45})
     assert requests.get(f"{sim}/theatre/schedule", params={"date": "2031-02-03"}, timeout=5).json()["items"] == []
-    time.sleep(0.3)
+    requests.post(f"{sim}/_sim/config", json={"theatre_delay_seconds": 0}, timeout=5).raise_for_status()
     items = requests.get(f"{sim}/theatre/schedule", params={"date": "2031-02-03"}, timeout=5).json()["items"]
     assert [(i["application_no"], i["room"], i["sequence"]) for i in items] == [
         ("T0", "OR-01", 1), ("T4", "OR-01", 2), ("T1", "OR-02", 1), ("T5", "OR-02", 2), ("T2", "OR-03", 1),

@@ -1,7 +1,6 @@
 """HTTP/JSON adapters (theatre, medical-tech, voice, CA, simulator push) ↔ simulator over HTTP."""
 
 import hashlib
-import time
 from datetime import date
 
 import pytest
@@ -16,9 +15,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def theatre_delay(hospital_sim):
+    """A delay no test outlasts; calling the fixture's value lets it pass (no wall-clock sleeps: a loaded CI
+    machine may be slower than any short delay, and "not scheduled yet" would then fail)."""
     before = sim_get(hospital_sim, "theatre")["delay_seconds"]
-    sim_post(hospital_sim, "config", {"theatre_delay_seconds": 0.4})
-    yield 0.4
+    sim_post(hospital_sim, "config", {"theatre_delay_seconds": 3600})
+    yield lambda: sim_post(hospital_sim, "config", {"theatre_delay_seconds": 0})
     sim_post(hospital_sim, "config", {"theatre_delay_seconds": before})
 
 
@@ -36,7 +37,7 @@ def test_theatre_schedules_received_applications_after_the_delay(hospital_sim, t
     assert first.status == "received" and first.room == "" and first.scheduled_start is None
     assert theatre.get_application("SQ-1").status == "received"  # not before the delay
     assert theatre.get_schedule(day) == []
-    time.sleep(theatre_delay + 0.2)
+    theatre_delay()  # the delay passes
     scheduled = theatre.get_application("SQ-1")
     assert scheduled.status == "scheduled" and scheduled.room == "OR-01" and scheduled.sequence == 1
     assert scheduled.scheduled_start.isoformat() == "2031-05-06T08:00:00+08:00"
