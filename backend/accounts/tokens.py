@@ -134,10 +134,12 @@ def _session_key(sid):
 
 
 def end_session(sid):
-    """Refuse every access token of session `sid` from now on (remembered for an access token's lifetime)."""
+    """Refuse every token of session `sid` from now on. Remembered as long as any token of the session can
+    live: an idle-ended session's refresh token is not blacklisted (the access token that found it idle does
+    not carry it), so forgetting after the access lifetime would let that refresh token revive the session."""
     if sid:
-        lifetime = int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds()) + 60
-        cache.set(_session_key(sid), 1, timeout=lifetime)
+        lifetime = max(api_settings.ACCESS_TOKEN_LIFETIME, api_settings.REFRESH_TOKEN_LIFETIME)
+        cache.set(_session_key(sid), 1, timeout=int(lifetime.total_seconds()) + 60)
 
 
 def session_ended(token) -> bool:

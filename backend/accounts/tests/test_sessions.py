@@ -207,3 +207,33 @@ def test_me_needs_a_token(api_client):
     r = api_client.get("/api/v1/auth/me/")
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "not_authenticated"
+
+
+@pytest.mark.req("DC1")
+def test_an_idle_ended_session_stays_ended_after_its_access_tokens_expired(api_client, sms):
+    """Nobody tried the idle session's refresh token while its access tokens could still live; a quarter of
+    an hour later, with the user active on another device, that refresh token must not revive it."""
+    from unittest import mock
+
+    from django.core.cache.backends import locmem
+
+    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                               "LOCATION": "idle-session-test"}}):
+        user = make_staff()
+        tokens = _otp_login(api_client, sms, user)
+        User.objects.filter(pk=user.pk).update(last_activity_at=timezone.now() - timedelta(minutes=31))
+        r = _bearer(api_client, tokens["access"]).get("/api/v1/auth/me/")
+        assert r.status_code == 401 and r.json()["error"]["code"] == "session_idle"
+        api_client.credentials()
+        User.objects.filter(pk=user.pk).update(last_activity_at=timezone.now())  # active on another device
+
+        real_time = locmem.time
+
+        class Later:
+            @staticmethod
+            def time():
+                return real_time.time() + 20 * 60  # past the access lifetime (15 min)
+
+        with mock.patch.object(locmem, "time", Later):
+            r = api_client.post("/api/v1/auth/refresh/", {"refresh": tokens["refresh"]}, format="json")
+        assert r.status_code == 401, r.content
