@@ -106,3 +106,14 @@ def test_seed_command_refuses_without_debug(settings):
     with pytest.raises(CommandError, match="published password"):
         call_command("seed_demo", "--no-his", "--patients", "1")
     assert not User.objects.exists()
+
+
+def test_local_fallback_is_the_simulators_hospital(hospital_sim):
+    """Without the simulator the seed builds the same hospital: one generator, not a second made-up roster."""
+    from core.demo import fallback
+    from integrations.testing import sim_patients, sim_staff
+
+    assert [(m.employee_no, m.phone, m.id_number) for m in fallback.staff()] == [
+        (s["employee_no"], s["phone"], s["id_number"]) for s in sim_staff(hospital_sim)]
+    assert [(p.reg_no, p.id_number) for p in fallback.patients(200)] == [
+        (p["reg_no"], p["id_number"]) for p in sim_patients(hospital_sim)]
