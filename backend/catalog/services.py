@@ -4,7 +4,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -74,19 +74,27 @@ def procedure_create(
     """Add a local procedure (one the HIS does not supply)."""
     code = code.strip()
     _validate_grade(grade)
-    if Procedure.objects.filter(code=code).exists():
-        raise Conflict(_("A procedure with this code already exists."), code="duplicate", fields={"code": [_("A procedure with this code already exists.")]})
-    procedure = Procedure.objects.create(
-        code=code,
-        name=name.strip(),
-        grade=grade,
-        incision_class=incision_class_from_name(incision_class),
-        department=department,
-        requires_anaesthesia_clinic=requires_anaesthesia_clinic,
-        default_duration_minutes=default_duration_minutes,
-        is_active=is_active,
-        source=ProcedureSource.LOCAL,
-    )
+    incision = incision_class_from_name(incision_class)
+    # The unique index decides, not a look-up first: a concurrent create (or HIS sync) of the same code between
+    # a check and the insert would otherwise surface as an IntegrityError, a 500.
+    try:
+        with transaction.atomic():
+            procedure = Procedure.objects.create(
+                code=code,
+                name=name.strip(),
+                grade=grade,
+                incision_class=incision,
+                department=department,
+                requires_anaesthesia_clinic=requires_anaesthesia_clinic,
+                default_duration_minutes=default_duration_minutes,
+                is_active=is_active,
+                source=ProcedureSource.LOCAL,
+            )
+    except IntegrityError:
+        if not Procedure.objects.filter(code=code).exists():
+            raise
+        message = _("A procedure with this code already exists.")
+        raise Conflict(message, code="duplicate", fields={"code": [message]}) from None
     _set_wards(procedure, wards)
     audit_record(actor=actor, system=actor is None, action=AuditAction.CREATE, target=procedure, after=_snapshot(procedure))
     return procedure

@@ -194,3 +194,37 @@ def test_scheduled_sync_runs_as_the_system_and_is_on_the_beat_schedule(settings)
     entries = AuditEntry.objects.filter(target_id__in=[str(procedure.uuid), "his-sync"])
     assert entries.count() == 2
     assert set(entries.values_list("actor_type", flat=True)) == {"system"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creates_of_one_code_give_one_procedure_and_a_conflict():
+    """Two administrators adding the same code at once: both pass any look-up before either inserts; the loser
+    must get the duplicate refusal (409), not an IntegrityError (500)."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from core.errors import Conflict
+
+    barrier, outcomes = threading.Barrier(2), []
+
+    def create():
+        try:
+            with transaction.atomic():
+                barrier.wait(timeout=10)  # both transactions are open before either inserts
+                procedure_create(actor=None, code="99.99", name="并发", grade=1, incision_class="I")
+                time.sleep(0.3)  # keep the winner uncommitted while the other inserts (any order must pass)
+                outcomes.append("created")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["created", "duplicate"]
+    assert Procedure.objects.filter(code="99.99").count() == 1
