@@ -1,11 +1,10 @@
 """Input and output serializers of the accounts API. ID numbers only ever leave masked."""
 
-import uuid as uuidlib
-
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import OtpPurpose, Role
+from core.api.fields import UUIDRelatedField
 from core.identity import is_valid_id_number, is_valid_mobile, normalize_id_number, normalize_phone
 from org.models import Department, ManagementMode, Ward
 
@@ -41,20 +40,6 @@ class CodeField(serializers.RegexField):
     def __init__(self, **kwargs):
         super().__init__(r"^\d{6}$", max_length=6, min_length=6,
                          error_messages={"invalid": _("Enter the 6-digit verification code.")}, **kwargs)
-
-
-class UuidRelatedField(serializers.SlugRelatedField):
-    """A related object by its public UUID; a malformed UUID is a field error, not a server error."""
-
-    def __init__(self, **kwargs):
-        super().__init__(slug_field="uuid", **kwargs)
-
-    def to_internal_value(self, data):
-        try:
-            uuidlib.UUID(str(data))
-        except ValueError:
-            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data))
-        return super().to_internal_value(data)
 
 
 # --- auth inputs ---------------------------------------------------------------------------------------------
@@ -250,8 +235,8 @@ class UserCreateInput(serializers.Serializer):
     employee_no = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     title = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     id_number = IdNumberField(required=False, allow_blank=True, default="")
-    department = UuidRelatedField(queryset=Department.objects.all(), required=False, allow_null=True, default=None)
-    wards = UuidRelatedField(queryset=Ward.objects.all(), many=True, required=False, default=list)
+    department = UUIDRelatedField(queryset=Department.objects.all(), required=False, allow_null=True, default=None)
+    wards = UUIDRelatedField(queryset=Ward.objects.all(), many=True, required=False, default=list)
     management_modes = serializers.ListField(
         child=serializers.ChoiceField(choices=ManagementMode.choices), required=False, default=list
     )
@@ -267,8 +252,8 @@ class UserUpdateInput(serializers.Serializer):
     employee_no = serializers.CharField(max_length=40, required=False, allow_blank=True)
     title = serializers.CharField(max_length=40, required=False, allow_blank=True)
     id_number = IdNumberField(required=False)
-    department = UuidRelatedField(queryset=Department.objects.all(), required=False, allow_null=True)
-    wards = UuidRelatedField(queryset=Ward.objects.all(), many=True, required=False)
+    department = UUIDRelatedField(queryset=Department.objects.all(), required=False, allow_null=True)
+    wards = UUIDRelatedField(queryset=Ward.objects.all(), many=True, required=False)
     management_modes = serializers.ListField(child=serializers.ChoiceField(choices=ManagementMode.choices),
                                              required=False)
     roles = serializers.SlugRelatedField(slug_field="slug", queryset=Role.objects.all(), many=True, required=False)
