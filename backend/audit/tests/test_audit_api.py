@@ -119,3 +119,21 @@ def test_audit_patient_read_helper_and_mixin():
     force_authenticate(request, user=doctor)
     assert view(request, uuid="00000000-0000-0000-0000-000000000000").status_code == 404
     assert AuditEntry.objects.filter(action="read").count() == before + 1
+
+
+def test_audit_list_queries_do_not_grow_with_the_rows(entries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(make_staff("quality_manager"))
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/api/v1/audit-entries/", {"page_size": 100}).status_code == 200
+        return len(ctx.captured_queries)
+
+    count()
+    few = count()
+    for _ in range(10):
+        audit_record(actor=entries["alice"], action="config", target=entries["ward"], after={"n": 1})
+    assert count() == few

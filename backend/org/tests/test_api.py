@@ -211,3 +211,36 @@ def test_configuration_changes_need_the_admin_second_factor(admin):
                                              "management_mode": "ward"}, format="json")
         assert res.status_code == 403 and res.json()["error"]["code"] == "second_factor_required", res.content
     assert not Ward.objects.filter(code="W-2F").exists()
+
+
+@pytest.mark.parametrize("url", ["/api/v1/wards/", "/api/v1/medical-groups/", "/api/v1/beds/",
+                                 "/api/v1/departments/", "/api/v1/theatre-sessions/"])
+def test_list_queries_do_not_grow_with_the_rows(admin_client, url):
+    from datetime import time
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from org.models import Bed, MedicalGroup, TheatreRoom, TheatreSuite
+
+    def add_rows(n):
+        for _ in range(n):
+            ward = make_ward()
+            Bed.objects.create(ward=ward, code=f"B{ward.pk}")
+            leader = make_staff("doctor", ward=ward)
+            group = MedicalGroup.objects.create(department=ward.department, name=f"组{ward.pk}", leader=leader)
+            group.members.add(leader, make_staff("doctor", ward=ward))
+            suite = TheatreSuite.objects.create(name=f"手术室{ward.pk}", code=f"S{ward.pk}")
+            room = TheatreRoom.objects.create(suite=suite, name="1号间", code="R1")
+            TheatreSession.objects.create(room=room, weekday=1, start_time=time(8), end_time=time(12))
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert admin_client.get(url, {"page_size": 100}).status_code == 200
+        return len(ctx.captured_queries)
+
+    add_rows(1)
+    count()  # the session's first request also records its activity
+    few = count()
+    add_rows(6)
+    assert count() == few
