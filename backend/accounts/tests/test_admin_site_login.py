@@ -45,3 +45,28 @@ def test_wrong_code_or_password_is_refused_with_a_message(admin_user, sms):
     res = client.post("/admin/login/", {"username": admin_user.phone, "password": "wrong-password", "code": "123456"})
     assert res.status_code == 200 and "_auth_user_id" not in client.session
     assert len(sms.to(admin_user.phone)) == 1  # a wrong password sends nothing
+
+
+def test_an_idle_admin_site_session_expires(admin_user):
+    """Like token sessions, the admin site's cookie session ends after SESSION_IDLE_MINUTES without a request
+    (it lasted two weeks whatever the activity) and every request renews it."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client = Client()
+    client.force_login(admin_user)
+    assert client.get("/admin/").status_code == 200
+    session = Session.objects.get(session_key=client.session.session_key)
+    idle = timedelta(minutes=settings.SESSION_IDLE_MINUTES)
+    assert session.expire_date <= timezone.now() + idle + timedelta(seconds=5)
+
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() + timedelta(minutes=1))
+    assert client.get("/admin/").status_code == 200  # activity renews the window
+    session.refresh_from_db()
+    assert session.expire_date >= timezone.now() + idle - timedelta(seconds=5)
+
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert client.get("/admin/").status_code == 302  # idle too long: back to the login page

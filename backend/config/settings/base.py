@@ -322,6 +322,9 @@ OTP_IP_FAILURES_PER_HOUR = env_int("OTP_IP_FAILURES_PER_HOUR", 30)  # failed ver
 OTP_RETENTION_DAYS = env_int("OTP_RETENTION_DAYS", 30)  # OTP rows purged after this (audit entries stay)
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)  # idle principals must log in again
 PATIENT_SESSION_IDLE_MINUTES = env_int("PATIENT_SESSION_IDLE_MINUTES", SESSION_IDLE_MINUTES)
+# The Django admin site's cookie session idles out like a token session: each request renews it for this long.
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
 ADMIN_REQUIRE_SECOND_FACTOR = env_bool("ADMIN_REQUIRE_SECOND_FACTOR", True)  # user/permission admin needs pwd+otp
 PATIENT_BIND_REQUIRE_HIS_PHONE = env_bool("PATIENT_BIND_REQUIRE_HIS_PHONE", True)
 
