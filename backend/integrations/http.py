@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Parameter/summary keys whose values identify a person or are secrets: logged as "***".
 _SENSITIVE = ("phone", "mobile", "id_number", "idcard", "identifier", "telecom", "name", "secret", "token",
-              "password", "code", "openid", "touser", "key", "signature", "address", "birth", "params", "data")
+              "password", "code", "openid", "unionid", "touser", "key", "signature", "address", "birth", "params", "data")
 _MASK = "***"
 # In free text (exception messages, remote answers): a URL's query string carries search values, access tokens
 # and app secrets (wechatpy puts `secret=` / `access_token=` there; urllib3 repeats the full URL in its errors);

@@ -104,9 +104,9 @@ def test_generated_idempotency_key_is_sent_and_logged(sim):
 
 def test_redaction_masks_personal_values_but_keeps_shape():
     assert redact({"phone": "139", "template": "otp", "nested": {"id_number": "1101", "count": 2},
-                   "identifier": "sys|val", "params": {"code": "1234"}}) == {
+                   "identifier": "sys|val", "params": {"code": "1234"}, "unionid": "o6_bm"}) == {
         "phone": "***", "template": "otp", "nested": {"id_number": "***", "count": 2}, "identifier": "***",
-        "params": "***"}
+        "params": "***", "unionid": "***"}
 
 
 def test_endpoints_and_policy_come_from_settings(settings):
