@@ -104,7 +104,7 @@ class DemoSeeder:
         self.write(
             "data source: hospital simulator HIS at " + settings.HOSPITAL_SIM_URL
             if his is not None
-            else "data source: local fallback lists (the simulator's HIS did not answer)"
+            else "data source: the simulator's generator in-process (its HIS did not answer)"
         )
         from accounts.permissions import sync_permissions
 

@@ -11,7 +11,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--patients", type=int, default=200, help="how many patients (default 200)")
-        parser.add_argument("--no-his", action="store_true", help="use the local lists even if the simulator answers")
+        parser.add_argument("--no-his", action="store_true", help="build the simulator's hospital in-process instead of asking its HIS")
         parser.add_argument(
             "--allow-without-debug", action="store_true",
             help="seed even though DEBUG is off (the demo creates accounts with a published password)",
