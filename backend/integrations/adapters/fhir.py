@@ -8,11 +8,14 @@ settings.INTEGRATION_FHIR_SYSTEMS (same keys).
 from __future__ import annotations
 
 import base64
+import logging
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from core.errors import ExternalServiceError
 from integrations.http import HttpClient
 from integrations.ports.his import (
     AdmissionCertificate,
@@ -52,6 +55,7 @@ _PATIENT_ID_KEYS = ("reg_no", "outpatient_no", "inpatient_no", "id_card")
 # Other codes (A abnormal, AA critical abnormal, HX/LX, IND...) carry no direction: the flag then comes from the
 # reference range, as when no interpretation is sent, so an out-of-range value is never left unflagged.
 _FLAG_MAP = {"N": "N", "H": "H", "L": "L", "HH": "HH", "LL": "LL", "HU": "HH", "LU": "LL", ">": "HH", "<": "LL"}
+logger = logging.getLogger(__name__)
 FHIR_JSON = "application/fhir+json"
 _MAX_PAGES = 50  # a searchset larger than this is a query bug on our side, not a page to keep following
 
@@ -274,6 +278,11 @@ def map_exam_report(report: dict) -> ExamReport:
 
 
 # --- the HTTP side --------------------------------------------------------------------------------------
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
 class FhirClient:
     """Searches returning (matches, included-by-type-and-id), following `next` links."""
 
@@ -295,6 +304,12 @@ class FhirClient:
             nxt = next((link["url"] for link in bundle.get("link", []) if link.get("relation") == "next"), None)
             if not nxt:
                 break
+            if _origin(nxt) != _origin(self.http.base):
+                # Our session (and any credentials a hospital configures on it) goes only where settings say.
+                logger.error("FHIR %s search: next link leaves the server (%s); paging stopped",
+                             resource_type, _origin(nxt))
+                raise ExternalServiceError(code="external_invalid_answer",
+                                           extra={"port": self.http.port, "operation": operation})
             path, query = nxt, None  # an absolute URL with the server's own paging parameters
         return matches, included
 

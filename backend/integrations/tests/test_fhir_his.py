@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 import responses
 
+from core.errors import ExternalServiceError
 from core.identity import is_valid_id_number
 from integrations.adapters.fhir import FhirHisAdapter
 from integrations.models import CallStatus, ExternalCall
@@ -129,3 +130,17 @@ def test_search_follows_next_links_across_pages():
     found = FhirHisAdapter(base=base).find_patient(phone="13800000000")
     assert [p.reg_no for p in found] == ["R1", "R2"]
     assert ExternalCall.objects.filter(port="his", operation="find_patient").count() == 2
+
+
+@responses.activate
+def test_a_next_link_to_another_host_is_not_followed():
+    """A HIS answering with a `next` link elsewhere (misconfigured proxy, tampered answer) must not send our
+    session, its headers and the patient's search there."""
+    base = "https://his.example/fhir"
+    responses.get(f"{base}/Patient", json={
+        "resourceType": "Bundle", "type": "searchset", "entry": [],
+        "link": [{"relation": "next", "url": "https://elsewhere.example/fhir/Patient?_page=2"}]})
+    with pytest.raises(ExternalServiceError) as exc:
+        FhirHisAdapter(base=base).find_patient(phone="13800000000")
+    assert exc.value.code == "external_invalid_answer"
+    assert [c.request.url.split("?")[0] for c in responses.calls] == [f"{base}/Patient"]
