@@ -210,9 +210,14 @@ def procedure_sync_from_his(*, actor, hospital=None):
         wanted = {"name": row.name.strip(), "grade": row.grade, "incision_class": incision, "department": department}
         procedure = existing.get(code)
         if procedure is None:
-            procedure = Procedure.objects.create(
-                code=code, source=ProcedureSource.HIS, his_synced_at=now, **wanted
-            )
+            try:
+                with transaction.atomic():
+                    procedure = Procedure.objects.create(
+                        code=code, source=ProcedureSource.HIS, his_synced_at=now, **wanted
+                    )
+            except IntegrityError:  # created since `existing` was read: another sync (or a local create) ran
+                message = _("The procedure catalogue was changed while it was being synchronised; try again.")
+                raise Conflict(message, code="sync_conflict") from None
             counts["created"] += 1
             audit_record(
                 actor=actor, system=actor is None, action=AuditAction.CREATE, target=procedure,

@@ -228,3 +228,47 @@ def test_concurrent_creates_of_one_code_give_one_procedure_and_a_conflict():
         t.join(timeout=30)
     assert sorted(outcomes) == ["created", "duplicate"]
     assert Procedure.objects.filter(code="99.99").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sync_racing_another_sync_is_refused_cleanly():
+    """Two syncs at once (the nightly job and an administrator's click): the later one meets the codes the
+    earlier one is inserting; it must end in a 409 Conflict, not an IntegrityError (500)."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from core.errors import Conflict
+
+    first_synced, outcomes = threading.Event(), []
+
+    def first():
+        try:
+            with transaction.atomic():
+                procedure_sync_from_his(actor=None)
+                first_synced.set()
+                time.sleep(0.5)  # uncommitted while the second reads the catalogue and inserts
+            outcomes.append("synced")
+        finally:
+            first_synced.set()
+            connection.close()
+
+    def second():
+        try:
+            first_synced.wait(timeout=10)
+            procedure_sync_from_his(actor=None)
+            outcomes.append("synced")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    with override_port("his", FakeHis([his("53.04"), his("49.46", name="痔切除术")])):
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+    assert sorted(outcomes) == ["sync_conflict", "synced"]
+    assert Procedure.objects.count() == 2
