@@ -171,3 +171,37 @@ def test_the_fuzzer_catches_a_fragile_endpoint():
     assert count >= 10
     assert any("[count: wrong type]" in f for f in failures), failures
     assert any("[empty object]" in f for f in failures), failures
+
+
+BAD_QUERY_VALUES = ("garbage", "-1", "9" * 40, "2024-13-45", "%00", "a,b,,", "../", "\u202e")
+
+
+def test_bad_query_parameters_never_give_a_500():
+    """Every query parameter of every GET in the schema (filters, search, ordering, paging) with malformed values:
+    a 4xx envelope or an answer, never a 500."""
+    from accounts.models import User
+
+    _seed()
+    admin = User.objects.create_superuser("13900000997", name="超级管理员")
+    client = _client(api_walk.staff_token(admin))
+    failures, count, parameters = [], 0, set()
+    for path, _, operation in api_walk.schema_operations(api_walk.openapi_schema(), methods=("get",)):
+        target = _existing_values(client, path) if "{" in path else path
+        if not target:
+            continue
+        for param in operation.get("parameters", []):
+            if param.get("in") != "query":
+                continue
+            parameters.add((path, param["name"]))
+            for value in BAD_QUERY_VALUES:
+                count += 1
+                res, error = _send(client, "get", f"{target}?{param['name']}={value}", None, raw="")
+                where = f"GET {target} ?{param['name']}={value!r}"
+                if error:
+                    failures.append(f"{where}: exception {error}")
+                elif res.status_code >= 500:
+                    failures.append(f"{where}: HTTP {res.status_code}")
+                elif res.status_code >= 400 and api_walk.envelope_problem(res):
+                    failures.append(f"{where}: HTTP {res.status_code} {api_walk.envelope_problem(res)}")
+    assert len(parameters) > 40 and count == len(parameters) * len(BAD_QUERY_VALUES)
+    assert not failures, f"{len(failures)} of {count} requests misbehaved:\n" + "\n".join(failures[:60])
