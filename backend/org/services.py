@@ -43,8 +43,6 @@ def _validate(instance):
     if isinstance(instance, TheatreSession) and instance.start_time and instance.end_time:
         if instance.end_time <= instance.start_time:
             raise InvalidInput(fields={"end_time": [_("The session must end after it starts.")]})
-    if isinstance(instance, MedicalGroup) and instance.leader_id and getattr(instance.leader, "is_patient", False):
-        raise InvalidInput(fields={"leader": [_("The leader must be a member of staff.")]})
     from django.core.exceptions import ValidationError
 
     try:
