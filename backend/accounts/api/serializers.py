@@ -4,36 +4,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import OtpPurpose, Role
-from core.api.fields import UUIDRelatedField
-from core.identity import is_valid_id_number, is_valid_mobile, normalize_id_number, normalize_phone
+from core.api.fields import IdNumberField, PhoneField, UUIDRelatedField
 from org.models import Department, ManagementMode, Ward
 
 # --- fields ---------------------------------------------------------------------------------------------------
-
-
-class PhoneField(serializers.CharField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 20)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        value = normalize_phone(super().to_internal_value(data))
-        if not is_valid_mobile(value):
-            raise serializers.ValidationError(_("Enter a valid mainland China mobile number."))
-        return value
-
-
-class IdNumberField(serializers.CharField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 18)
-        kwargs.setdefault("min_length", 18)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        value = normalize_id_number(super().to_internal_value(data))
-        if not is_valid_id_number(value):
-            raise serializers.ValidationError(_("Enter a valid 18-digit resident ID number."))
-        return value
 
 
 class CodeField(serializers.RegexField):
