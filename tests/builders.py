@@ -163,6 +163,19 @@ def admin_token(user):
     return staff_token(user, amr=("otp", "pwd"))
 
 
+def idle_session(token, *, minutes):
+    """Make the login session of `token` (an access or refresh token string) look last used `minutes` ago."""
+    import time
+
+    from rest_framework_simplejwt.tokens import UntypedToken
+
+    from accounts.tokens import PATIENT, PRINCIPAL_CLAIM, SESSION_CLAIM, STAFF, session_seen
+
+    claims = UntypedToken(token)
+    kind = PATIENT if claims.get(PRINCIPAL_CLAIM) == PATIENT else STAFF
+    session_seen(claims[SESSION_CLAIM], kind=kind, now=time.time() - minutes * 60)
+
+
 def make_patient_account(*, patient=None, phone=None, openid=None):
     """A patient principal, bound to `patient` (a cases.Patient) when given."""
     from django.utils import timezone

@@ -2,11 +2,13 @@
 
 The token's `principal` claim decides how it resolves (see accounts.tokens); a patient token never becomes
 a User and a staff token never a PatientAccount. Disabled principals and virtual surgeons are refused, and
-so is a principal idle longer than SESSION_IDLE_MINUTES (PATIENT_SESSION_IDLE_MINUTES for patients):
-last activity is tracked on the principal and refreshed at most every SESSION_TOUCH_SECONDS.
+so is a session (the token's `sid`) idle longer than SESSION_IDLE_MINUTES (PATIENT_SESSION_IDLE_MINUTES for
+patients): each session's last request is recorded in the cache at most every SESSION_TOUCH_SECONDS, so
+activity on one device does not keep another device's session alive. The principal's `last_activity_at` is
+still updated at the same pace, for display only (the user list); it decides nothing.
 """
 
-from datetime import timedelta
+import time
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,23 +25,18 @@ from accounts.tokens import (
     SESSION_CLAIM,
     STAFF,
     end_session,
-    session_ended,
+    session_idle,
+    session_seen,
+    session_state,
 )
 
 
-def idle_limit(principal):
-    minutes = conf("PATIENT_SESSION_IDLE_MINUTES") if principal.is_patient else conf("SESSION_IDLE_MINUTES")
-    return timedelta(minutes=minutes)
-
-
-def is_idle(principal, now=None) -> bool:
-    last = principal.last_activity_at
-    if last is None:
-        return False  # never active through a token yet (tokens are only issued by logins, which set it)
-    return (now or timezone.now()) - last > idle_limit(principal)
+def principal_kind(principal):
+    return PATIENT if principal.is_patient else STAFF
 
 
 def touch(principal, now=None):
+    """Update the principal's informational last_activity_at (at most every SESSION_TOUCH_SECONDS)."""
     now = now or timezone.now()
     last = principal.last_activity_at
     if last is None or (now - last).total_seconds() >= conf("SESSION_TOUCH_SECONDS"):
@@ -55,14 +52,18 @@ class PrincipalJWTAuthentication(JWTAuthentication):
         if result is None:
             return None
         principal, token = result
-        if session_ended(token):
+        sid = token.get(SESSION_CLAIM)
+        ended, last_seen = session_state(sid)
+        if ended:
             raise AuthenticationFailed(_("This session has ended; please log in again."), code="session_ended")
-        now = timezone.now()
-        if is_idle(principal, now):
-            end_session(token.get(SESSION_CLAIM))  # over for good, even if the principal is active elsewhere
+        kind, now = principal_kind(principal), time.time()
+        if session_idle(last_seen, kind=kind, now=now):
+            end_session(sid)  # over for good: later activity cannot revive it
             raise AuthenticationFailed(_("The session expired after inactivity; please log in again."),
                                        code="session_idle")
-        touch(principal, now)
+        if now - last_seen >= conf("SESSION_TOUCH_SECONDS"):
+            session_seen(sid, kind=kind, now=now)
+        touch(principal)
         return principal, token
 
     def get_user(self, validated_token):

@@ -517,23 +517,33 @@ def wards_by_uuid(uuids):
 
 
 def session_refresh(*, refresh, principal):
-    """Rotate a refresh token of `principal` kind ("staff" | "patient"); the presented token is blacklisted."""
-    from accounts.authentication import is_idle, touch
-    from accounts.tokens import TokenRefused, parse_refresh, principal_of, revoke, rotate, session_ended
+    """Rotate a refresh token of `principal` kind ("staff" | "patient"); the presented token is blacklisted.
+    Refused when the session has ended or is idle (a refresh does not count as activity)."""
+    from accounts.tokens import (
+        SESSION_CLAIM,
+        TokenRefused,
+        parse_refresh,
+        principal_of,
+        revoke,
+        rotate,
+        session_idle,
+        session_state,
+    )
 
     token = parse_refresh(refresh, principal=principal)
-    if session_ended(token):
+    ended, last_seen = session_state(token.get(SESSION_CLAIM))
+    if ended:
         revoke(token)
         raise TokenRefused(_("This session has ended; please log in again."), code="session_ended")
     owner = principal_of(token)
     if owner is None or not owner.is_active or owner.is_virtual:
         raise TokenRefused(_("User is inactive"), code="user_inactive")
-    if is_idle(owner):
+    if session_idle(last_seen, kind=principal):
         revoke(token)
         raise TokenRefused(_("The session expired after inactivity; please log in again."), code="session_idle")
-    pair = rotate(token)
-    touch(owner)
-    return pair
+    # A refresh is not activity: neither the session's last-seen time nor the principal's is moved, so a
+    # client's background refresh loop cannot keep an unattended session alive.
+    return rotate(token)
 
 
 def session_logout(*, refresh, principal):

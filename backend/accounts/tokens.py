@@ -4,11 +4,15 @@ Every token carries `principal` ("staff" | "patient"); staff tokens carry simple
 `patient_id` (the account's public UUID) and no `user_id`, so a patient token can never resolve to a User.
 `amr` lists the authentication methods used at login ("otp", "pwd"); admin endpoints require both. `sid`
 names the login session: logout ends it, refusing its access tokens at once (not only its refresh token).
+Idle expiry is per session too: the last time each sid was used for a request is kept in the cache (see
+`session_seen` / `session_state`); a refresh is not activity.
 Refresh tokens rotate: each refresh blacklists the presented token under a row lock, so a replayed or
 concurrently reused refresh token is refused.
 """
 
+import time
 import uuid
+from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import transaction
@@ -19,6 +23,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from accounts.conf import conf
 from core.errors import DomainError
 
 STAFF = "staff"
@@ -46,6 +51,7 @@ def issue_staff_tokens(user, *, amr=("otp",)):
     refresh[AMR_CLAIM] = sorted(set(amr))
     refresh[SESSION_CLAIM] = uuid.uuid4().hex
     _outstanding_update(refresh)
+    session_seen(refresh[SESSION_CLAIM], kind=STAFF)  # logging in is activity: the idle window starts now
     return _pair(refresh)
 
 
@@ -56,6 +62,7 @@ def issue_patient_tokens(account, *, amr=("wechat",)):
     refresh[AMR_CLAIM] = sorted(set(amr))
     refresh[SESSION_CLAIM] = uuid.uuid4().hex
     refresh.outstand()
+    session_seen(refresh[SESSION_CLAIM], kind=PATIENT)
     return _pair(refresh)
 
 
@@ -142,6 +149,42 @@ def end_session(sid):
         cache.set(_session_key(sid), 1, timeout=int(lifetime.total_seconds()) + 60)
 
 
-def session_ended(token) -> bool:
-    sid = token.get(SESSION_CLAIM)
-    return bool(sid) and bool(cache.get(_session_key(sid)))
+
+# --- per-session idle expiry -------------------------------------------------------------------------------------
+
+
+def idle_limit(kind) -> timedelta:
+    """How long a session of principal `kind` ("staff" | "patient") may go without a request."""
+    minutes = conf("PATIENT_SESSION_IDLE_MINUTES") if kind == PATIENT else conf("SESSION_IDLE_MINUTES")
+    return timedelta(minutes=minutes)
+
+
+def _seen_key(sid):
+    return f"accounts:session-seen:{sid}"
+
+
+def session_seen(sid, *, kind, now=None):
+    """Record that session `sid` was used (epoch seconds `now`). The entry outlives the idle window by a little;
+    once it is gone the session counts as idle (see session_state), so the TTL is the expiry's backstop."""
+    if not sid:
+        return
+    now = time.time() if now is None else now
+    timeout = int(idle_limit(kind).total_seconds()) + conf("SESSION_TOUCH_SECONDS") + 60
+    cache.set(_seen_key(sid), now, timeout=timeout)
+
+
+def session_state(sid):
+    """(ended, last_seen) of session `sid` in one cache round trip; last_seen is epoch seconds or None."""
+    if not sid:
+        return False, None
+    found = cache.get_many([_session_key(sid), _seen_key(sid)])
+    return bool(found.get(_session_key(sid))), found.get(_seen_key(sid))
+
+
+def session_idle(last_seen, *, kind, now=None) -> bool:
+    """True when a session last seen at `last_seen` has been idle too long. Unknown (None) counts as idle: every
+    login records its session, so a missing entry means it expired with its TTL (or the cache lost it)."""
+    if last_seen is None:
+        return True
+    now = time.time() if now is None else now
+    return now - last_seen > idle_limit(kind).total_seconds()

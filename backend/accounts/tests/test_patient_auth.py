@@ -1,10 +1,7 @@
 """Patients as a separate principal: WeChat and phone login, real-name binding to the HIS record, own data only
 (PA1, PA6). HIS and SMS go over HTTP to the hospital simulator where they can."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from accounts.models import PatientAccount
 from accounts.patient_scope import patient_for, patient_queryset
@@ -13,6 +10,7 @@ from cases.models import IdentifierSystem, Patient, PatientIdentifier
 from integrations.testing import sent_sms, sim_patients
 from tests.builders import (
     admin_token,
+    idle_session,
     make_patient_account,
     make_staff,
     patient_token,
@@ -215,8 +213,7 @@ def test_patient_refresh_rotation_logout_and_idle(api_client, wechat):
 
     wechat.codes["c10"] = ("o-9", "")
     fresh = api_client.post("/api/v1/patient-auth/wechat-login/", {"code": "c10"}, format="json").json()
-    account = PatientAccount.objects.get(wechat_openid="o-9")
-    PatientAccount.objects.filter(pk=account.pk).update(last_activity_at=timezone.now() - timedelta(hours=2))
+    idle_session(fresh["access"], minutes=120)
     r = _bearer(api_client, fresh["access"]).get("/api/v1/patient-auth/me/")
     assert r.status_code == 401 and r.json()["error"]["code"] == "session_idle"
 

@@ -1,14 +1,17 @@
 """Staff sessions: password login, admin second factor, JWT rotation + blacklist, idle expiry, refusals."""
 
+import time
 from datetime import timedelta
 
 import pytest
 from django.test import override_settings
 from django.utils import timezone
+from rest_framework_simplejwt.tokens import UntypedToken
 
 from accounts.models import User
+from accounts.tokens import SESSION_CLAIM, session_state
 from audit.models import AuditEntry
-from tests.builders import admin_token, make_staff, make_ward, staff_token
+from tests.builders import admin_token, idle_session, make_staff, make_ward, staff_token
 
 pytestmark = pytest.mark.django_db
 
@@ -138,31 +141,71 @@ def test_idle_session_expires(api_client, sms):
     _bearer(api_client, tokens["access"])
     assert api_client.get("/api/v1/auth/me/").status_code == 200
 
+    idle_session(tokens["access"], minutes=29)
     User.objects.filter(pk=user.pk).update(last_activity_at=timezone.now() - timedelta(minutes=29))
     assert api_client.get("/api/v1/auth/me/").status_code == 200  # activity renews the window
+    assert api_client.get("/api/v1/auth/me/").status_code == 200
     user.refresh_from_db()
-    assert timezone.now() - user.last_activity_at < timedelta(seconds=5)
+    assert timezone.now() - user.last_activity_at < timedelta(seconds=5)  # still kept, for display
 
-    User.objects.filter(pk=user.pk).update(last_activity_at=timezone.now() - timedelta(minutes=31))
+    idle_session(tokens["access"], minutes=31)
     with override_settings(SESSION_IDLE_MINUTES=60):  # the limit is a setting
         assert api_client.get("/api/v1/auth/me/").status_code == 200
 
-    User.objects.filter(pk=user.pk).update(last_activity_at=timezone.now() - timedelta(minutes=31))
+    idle_session(tokens["access"], minutes=31)
     r = api_client.get("/api/v1/auth/me/")
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "session_idle"
     # The idle session is over for good: its tokens stay refused even once the user is active elsewhere.
-    User.objects.filter(pk=user.pk).update(last_activity_at=timezone.now())
-    assert api_client.get("/api/v1/auth/me/").status_code == 401
+    other = _otp_login_again(api_client, sms, user)
+    assert _bearer(api_client, other["access"]).get("/api/v1/auth/me/").status_code == 200
+    assert _bearer(api_client, tokens["access"]).get("/api/v1/auth/me/").status_code == 401
     api_client.credentials()
     r = api_client.post("/api/v1/auth/refresh/", {"refresh": tokens["refresh"]}, format="json")
     assert r.status_code == 401
 
     # Refreshing an idle session is refused too.
     fresh = _otp_login_again(api_client, sms, user)
-    User.objects.filter(pk=user.pk).update(last_activity_at=timezone.now() - timedelta(minutes=31))
+    idle_session(fresh["refresh"], minutes=31)
     r = api_client.post("/api/v1/auth/refresh/", {"refresh": fresh["refresh"]}, format="json")
     assert r.status_code == 401 and r.json()["error"]["code"] == "session_idle"
+
+
+@pytest.mark.req("DC1")
+def test_idle_expiry_is_per_session_not_per_user(api_client, sms):
+    """Two devices of one user: the one in use stays logged in, the unattended one expires on its own."""
+    user = make_staff()
+    desk = _otp_login(api_client, sms, user)
+    ward_pc = _otp_login_again(api_client, sms, user)
+    idle_session(ward_pc["access"], minutes=31)
+    idle_session(desk["access"], minutes=5)
+    for _ in range(2):
+        assert _bearer(api_client, desk["access"]).get("/api/v1/auth/me/").status_code == 200
+    r = _bearer(api_client, ward_pc["access"]).get("/api/v1/auth/me/")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "session_idle"
+    api_client.credentials()
+    r = api_client.post("/api/v1/auth/refresh/", {"refresh": ward_pc["refresh"]}, format="json")
+    assert r.status_code == 401  # the idle session is ended, its refresh token with it
+    assert _bearer(api_client, desk["access"]).get("/api/v1/auth/me/").status_code == 200
+
+
+@pytest.mark.req("DC1")
+def test_refresh_is_not_activity(api_client, sms):
+    """A background refresh loop cannot keep an unattended session alive: refreshing does not move the idle
+    window, and once the window has passed the refresh itself is refused."""
+    user = make_staff()
+    tokens = _otp_login(api_client, sms, user)
+    idle_session(tokens["access"], minutes=29)
+    r = api_client.post("/api/v1/auth/refresh/", {"refresh": tokens["refresh"]}, format="json")
+    assert r.status_code == 200  # still within the window
+    rotated = r.json()
+    _ended, last_seen = session_state(UntypedToken(rotated["access"])[SESSION_CLAIM])
+    assert time.time() - last_seen > 28 * 60  # the refresh did not count as activity
+    idle_session(rotated["access"], minutes=31)
+    r = api_client.post("/api/v1/auth/refresh/", {"refresh": rotated["refresh"]}, format="json")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "session_idle"
+    r = _bearer(api_client, rotated["access"]).get("/api/v1/auth/me/")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "session_ended"
 
 
 @pytest.mark.req("SA1", "Y1")
@@ -221,11 +264,11 @@ def test_an_idle_ended_session_stays_ended_after_its_access_tokens_expired(api_c
                                                "LOCATION": "idle-session-test"}}):
         user = make_staff()
         tokens = _otp_login(api_client, sms, user)
-        User.objects.filter(pk=user.pk).update(last_activity_at=timezone.now() - timedelta(minutes=31))
+        idle_session(tokens["access"], minutes=31)
         r = _bearer(api_client, tokens["access"]).get("/api/v1/auth/me/")
         assert r.status_code == 401 and r.json()["error"]["code"] == "session_idle"
         api_client.credentials()
-        User.objects.filter(pk=user.pk).update(last_activity_at=timezone.now())  # active on another device
+        _otp_login_again(api_client, sms, user)  # active on another device
 
         real_time = locmem.time
 
