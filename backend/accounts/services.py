@@ -19,6 +19,8 @@ from core.crypto import blind_index
 from core.errors import Conflict, DomainError, ExternalServiceError, InvalidInput, NotAllowed, RateLimited
 from core.identity import is_valid_id_number, mask_id_number, mask_phone, normalize_id_number
 from org.models import Department, ManagementMode, Ward
+from realtime.groups import patient_group, user_group
+from realtime.publisher import end_sessions_on_commit
 
 REFUSALS = {
     "account_not_found": _("No enabled staff account uses this phone number."),
@@ -460,6 +462,8 @@ def user_update(*, actor, user, **changes):
         user.wards.set(changes["wards"])
     if "roles" in changes:
         user.roles.set(changes["roles"])
+    if before["is_active"] and not user.is_active:
+        end_sessions_on_commit(user_group(user.uuid))  # every open socket of the user closes
     after = user_snapshot(user)
     if before != after:
         action = AuditAction.PERMISSION if before["roles"] != after["roles"] else AuditAction.CONFIG
@@ -547,13 +551,17 @@ def session_refresh(*, refresh, principal):
 
 
 def session_logout(*, refresh, principal):
-    """Blacklist the refresh token (the access token dies on its own within minutes)."""
-    from accounts.tokens import parse_refresh, principal_of, revoke
+    """Blacklist the refresh token and end its session: its access tokens are refused at once and the sockets
+    opened with them close."""
+    from accounts.tokens import SESSION_CLAIM, parse_refresh, principal_of, revoke
 
     token = parse_refresh(refresh, principal=principal)
     owner = principal_of(token)
     with transaction.atomic():
         revoke(token)
+        if owner is not None:  # the sockets opened with this session's tokens close once the logout commits
+            group = patient_group(owner.uuid) if owner.is_patient else user_group(owner.uuid)
+            end_sessions_on_commit(group, sid=token.get(SESSION_CLAIM))
         audit_record(actor=owner, action=AuditAction.LOGOUT, target=owner,
                      target_repr=getattr(owner, "display_name", "") or str(owner or ""), detail=principal)
 

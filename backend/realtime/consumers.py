@@ -3,7 +3,9 @@
 On connect the ticket is consumed and the policies decide the groups; afterwards the client may send
 {"action": "subscribe", "case": "<uuid>"} / {"action": "unsubscribe", "case": "<uuid>"} / {"action": "ping"}.
 Server messages: {"type": "ready", "groups": [...]}, {"type": "event", "group", "event", "payload"},
-{"type": "subscribed" | "unsubscribed", "case"}, {"type": "error", "code", "message"}, {"type": "pong"}.
+{"type": "subscribed" | "unsubscribed", "case"}, {"type": "error", "code", "message"}, {"type": "pong"},
+{"type": "session_ended"} right before the server closes the socket with 4401 because its login session was
+logged out or the account was disabled (realtime.publisher.end_sessions_on_commit).
 """
 
 from urllib.parse import parse_qs
@@ -18,16 +20,17 @@ CLOSE_UNAUTHORISED = 4401
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
     principal = None
+    sid = None  # login session of the token the ticket was obtained with
 
     async def connect(self):
         self.groups_joined = set()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         ticket = (query.get("ticket") or [None])[0]
-        principal = await database_sync_to_async(tickets.ticket_consume)(ticket)
+        principal, sid = await database_sync_to_async(tickets.ticket_consume_session)(ticket)
         if principal is None:
             await self.close(code=CLOSE_UNAUTHORISED)  # before accept: the handshake is refused (HTTP 403)
             return
-        self.principal = principal
+        self.principal, self.sid = principal, sid
         groups = await database_sync_to_async(policies.initial_groups)(principal)
         for group in groups:
             await self._join(group)
@@ -92,3 +95,12 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(
             {"type": "event", "group": message["group"], "event": message["event"], "payload": message["payload"]}
         )
+
+    async def realtime_session_ended(self, message):
+        """Control message: close when our session ended (sid None = every session of the principal; a socket
+        whose ticket carried no sid is closed by any of its principal's logouts)."""
+        ended = message.get("sid")
+        if ended is not None and self.sid is not None and ended != self.sid:
+            return
+        await self.send_json({"type": "session_ended"})
+        await self.close(code=CLOSE_UNAUTHORISED)

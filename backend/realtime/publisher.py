@@ -19,6 +19,7 @@ from core.serialization import to_jsonable
 logger = logging.getLogger(__name__)
 
 MESSAGE_TYPE = "realtime.event"  # dispatched to EventsConsumer.realtime_event
+SESSION_ENDED_TYPE = "realtime.session_ended"  # dispatched to EventsConsumer.realtime_session_ended
 
 
 def _message(group, event_type, payload):
@@ -63,3 +64,21 @@ async def apublish(group: str, event_type: str, payload: dict | None = None) -> 
 def publish_on_commit(group: str, event_type: str, payload: dict | None = None) -> None:
     """Publish once the current transaction commits (immediately when there is none); nothing on rollback."""
     transaction.on_commit(lambda: publish(group, event_type, payload))
+
+
+def end_sessions_on_commit(group: str, *, sid: str | None = None) -> None:
+    """After commit, close the sockets in `group` (a user's or patient's own group) that were opened for login
+    session `sid`, or all of them when `sid` is None (account disabled). A control message, never forwarded to
+    the client as an event; best effort like every push (the tokens are refused anyway, so a socket that missed
+    it is still closed the next time it asks for anything that checks the principal)."""
+
+    def send():
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(group, {"type": SESSION_ENDED_TYPE, "sid": sid})
+        except Exception:
+            logger.exception("realtime session end to %s failed", group)
+
+    transaction.on_commit(send)

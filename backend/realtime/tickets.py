@@ -29,30 +29,38 @@ def _key(ticket: str) -> str:
     return KEY_PREFIX + hashlib.sha256(ticket.encode("utf-8", "replace")).hexdigest()
 
 
-def ticket_issue(*, principal) -> tuple[str, int]:
-    """A fresh ticket for an authenticated staff user or patient account; returns (ticket, ttl seconds)."""
+def ticket_issue(*, principal, sid=None) -> tuple[str, int]:
+    """A fresh ticket for an authenticated staff user or patient account; returns (ticket, ttl seconds).
+    `sid` is the login session of the token that asked for it: logging that session out closes the socket."""
     if principal is None or not getattr(principal, "is_authenticated", False):
         raise ValueError("tickets are issued to authenticated principals only")
     kind = PATIENT if getattr(principal, "is_patient", False) else STAFF
     ticket = secrets.token_urlsafe(32)
     ttl = ticket_ttl()
-    cache.set(_key(ticket), {"kind": kind, "uuid": str(principal.uuid), "exp": _now() + ttl}, timeout=ttl)
+    cache.set(_key(ticket), {"kind": kind, "uuid": str(principal.uuid), "sid": sid, "exp": _now() + ttl},
+              timeout=ttl)
     return ticket, ttl
 
 
-def ticket_consume(ticket: str | None):
-    """The principal a ticket was issued to, or None (unknown, expired, already used, principal disabled)."""
+def ticket_consume_session(ticket: str | None):
+    """(principal, sid) a ticket was issued to, or (None, None) (unknown, expired, already used, disabled)."""
     if not ticket or not isinstance(ticket, str) or len(ticket) > 200:
-        return None
+        return None, None
     key = _key(ticket)
     value = cache.get(key)
     if value is None:
-        return None
+        return None, None
     if not cache.delete(key):  # somebody else consumed it between our get and delete: only one wins
-        return None
+        return None, None
     if value.get("exp", 0) < _now():
-        return None
-    return _load_principal(value.get("kind"), value.get("uuid"))
+        return None, None
+    principal = _load_principal(value.get("kind"), value.get("uuid"))
+    return principal, (value.get("sid") if principal is not None else None)
+
+
+def ticket_consume(ticket: str | None):
+    """The principal a ticket was issued to, or None (see ticket_consume_session)."""
+    return ticket_consume_session(ticket)[0]
 
 
 def _load_principal(kind, uuid):

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from accounts.tokens import SESSION_CLAIM
 from realtime.tickets import ticket_issue
 
 
@@ -23,7 +24,8 @@ class TicketView(APIView):
 
     @extend_schema(request=None, responses={201: TicketSerializer}, tags=["realtime"])
     def post(self, request):
-        ticket, ttl = ticket_issue(principal=request.user)
+        sid = request.auth.get(SESSION_CLAIM) if request.auth is not None else None
+        ticket, ttl = ticket_issue(principal=request.user, sid=sid)
         scheme = "wss" if request.is_secure() else "ws"
         url = f"{scheme}://{request.get_host()}/ws/events/?ticket={ticket}"
         return Response(TicketSerializer({"ticket": ticket, "expires_in": ttl, "url": url}).data,
