@@ -169,11 +169,9 @@ def idle_session(token, *, minutes):
 
     from rest_framework_simplejwt.tokens import UntypedToken
 
-    from accounts.tokens import PATIENT, PRINCIPAL_CLAIM, SESSION_CLAIM, STAFF, session_seen
+    from accounts.tokens import SESSION_CLAIM, session_seen
 
-    claims = UntypedToken(token)
-    kind = PATIENT if claims.get(PRINCIPAL_CLAIM) == PATIENT else STAFF
-    session_seen(claims[SESSION_CLAIM], kind=kind, now=time.time() - minutes * 60)
+    session_seen(UntypedToken(token)[SESSION_CLAIM], now=time.time() - minutes * 60)
 
 
 def make_patient_account(*, patient=None, phone=None, openid=None):

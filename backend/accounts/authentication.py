@@ -3,7 +3,7 @@
 The token's `principal` claim decides how it resolves (see accounts.tokens); a patient token never becomes
 a User and a staff token never a PatientAccount. Disabled principals and virtual surgeons are refused, and
 so is a session (the token's `sid`) idle longer than SESSION_IDLE_MINUTES (PATIENT_SESSION_IDLE_MINUTES for
-patients): each session's last request is recorded in the cache at most every SESSION_TOUCH_SECONDS, so
+patients): each session's last request is recorded (accounts.LoginSession) at most every SESSION_TOUCH_SECONDS, so
 activity on one device does not keep another device's session alive. The principal's `last_activity_at` is
 still updated at the same pace, for display only (the user list); it decides nothing.
 """
@@ -62,7 +62,7 @@ class PrincipalJWTAuthentication(JWTAuthentication):
             raise AuthenticationFailed(_("The session expired after inactivity; please log in again."),
                                        code="session_idle")
         if now - last_seen >= conf("SESSION_TOUCH_SECONDS"):
-            session_seen(sid, kind=kind, now=now)
+            session_seen(sid, now=now)
         touch(principal)
         return principal, token
 

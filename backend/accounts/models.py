@@ -221,3 +221,15 @@ class PatientAccount(BaseModel):
     def touch(self):
         self.last_activity_at = timezone.now()
         PatientAccount.objects.filter(pk=self.pk).update(last_activity_at=self.last_activity_at)
+
+
+class LoginSession(models.Model):
+    """When one login session (the `sid` claim shared by all its tokens) last made a request: idle expiry is
+    decided per session (accounts.tokens.session_state). A refresh is not a request here. A session without a
+    row counts as idle; rows of sessions idle for good are purged (accounts.services.purge_expired)."""
+
+    sid = models.CharField(max_length=64, unique=True)
+    last_seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"session {self.sid[:8]}…"

@@ -567,16 +567,20 @@ def session_logout(*, refresh, principal):
 
 
 def purge_expired(*, now=None):
-    """Housekeeping: one-time-code rows older than OTP_RETENTION_DAYS and expired outstanding/blacklisted
-    refresh tokens. Audit entries of the attempts are kept (append-only)."""
+    """Housekeeping: one-time-code rows older than OTP_RETENTION_DAYS, expired outstanding/blacklisted refresh
+    tokens and the activity rows of sessions idle for good. Audit entries of the attempts are kept (append-only)."""
     from datetime import timedelta
 
     from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
     from accounts.conf import conf
-    from accounts.models import OtpChallenge
+    from accounts.models import LoginSession, OtpChallenge
+    from accounts.tokens import PATIENT, STAFF, idle_limit
 
     now = now or timezone.now()
     otp_rows, _ = OtpChallenge.objects.filter(created_at__lt=now - timedelta(days=conf("OTP_RETENTION_DAYS"))).delete()
     tokens, _ = OutstandingToken.objects.filter(expires_at__lt=now).delete()  # cascades to the blacklist rows
-    return {"otp_challenges": otp_rows, "tokens": tokens}
+    # A session idle past the longest window is over; a missing row counts as idle, so deleting it changes nothing.
+    idle_for_good = now - max(idle_limit(STAFF), idle_limit(PATIENT)) - timedelta(minutes=5)
+    sessions, _ = LoginSession.objects.filter(last_seen_at__lt=idle_for_good).delete()
+    return {"otp_challenges": otp_rows, "tokens": tokens, "sessions": sessions}

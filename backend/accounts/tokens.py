@@ -4,7 +4,7 @@ Every token carries `principal` ("staff" | "patient"); staff tokens carry simple
 `patient_id` (the account's public UUID) and no `user_id`, so a patient token can never resolve to a User.
 `amr` lists the authentication methods used at login ("otp", "pwd"); admin endpoints require both. `sid`
 names the login session: logout ends it, refusing its access tokens at once (not only its refresh token).
-Idle expiry is per session too: the last time each sid was used for a request is kept in the cache (see
+Idle expiry is per session too: the last time each sid made a request is kept in accounts.LoginSession (see
 `session_seen` / `session_state`); a refresh is not activity.
 Refresh tokens rotate: each refresh blacklists the presented token under a row lock, so a replayed or
 concurrently reused refresh token is refused.
@@ -51,7 +51,7 @@ def issue_staff_tokens(user, *, amr=("otp",)):
     refresh[AMR_CLAIM] = sorted(set(amr))
     refresh[SESSION_CLAIM] = uuid.uuid4().hex
     _outstanding_update(refresh)
-    session_seen(refresh[SESSION_CLAIM], kind=STAFF)  # logging in is activity: the idle window starts now
+    session_seen(refresh[SESSION_CLAIM])  # logging in is activity: the idle window starts now
     return _pair(refresh)
 
 
@@ -62,7 +62,7 @@ def issue_patient_tokens(account, *, amr=("wechat",)):
     refresh[AMR_CLAIM] = sorted(set(amr))
     refresh[SESSION_CLAIM] = uuid.uuid4().hex
     refresh.outstand()
-    session_seen(refresh[SESSION_CLAIM], kind=PATIENT)
+    session_seen(refresh[SESSION_CLAIM])
     return _pair(refresh)
 
 
@@ -159,31 +159,33 @@ def idle_limit(kind) -> timedelta:
     return timedelta(minutes=minutes)
 
 
-def _seen_key(sid):
-    return f"accounts:session-seen:{sid}"
+def session_seen(sid, *, now=None):
+    """Record that session `sid` made a request at epoch seconds `now` (default: now)."""
+    from datetime import UTC, datetime
 
+    from accounts.models import LoginSession
 
-def session_seen(sid, *, kind, now=None):
-    """Record that session `sid` was used (epoch seconds `now`). The entry outlives the idle window by a little;
-    once it is gone the session counts as idle (see session_state), so the TTL is the expiry's backstop."""
     if not sid:
         return
-    now = time.time() if now is None else now
-    timeout = int(idle_limit(kind).total_seconds()) + conf("SESSION_TOUCH_SECONDS") + 60
-    cache.set(_seen_key(sid), now, timeout=timeout)
+    when = datetime.fromtimestamp(time.time() if now is None else now, tz=UTC)
+    if not LoginSession.objects.filter(sid=sid).update(last_seen_at=when):
+        LoginSession.objects.create(sid=sid, last_seen_at=when)  # a login: its sid is new
 
 
 def session_state(sid):
-    """(ended, last_seen) of session `sid` in one cache round trip; last_seen is epoch seconds or None."""
+    """(ended, last_seen) of session `sid`; last_seen is epoch seconds, or None for an unknown session."""
+    from accounts.models import LoginSession
+
     if not sid:
         return False, None
-    found = cache.get_many([_session_key(sid), _seen_key(sid)])
-    return bool(found.get(_session_key(sid))), found.get(_seen_key(sid))
+    ended = bool(cache.get(_session_key(sid)))
+    seen = LoginSession.objects.filter(sid=sid).values_list("last_seen_at", flat=True).first()
+    return ended, (seen.timestamp() if seen is not None else None)
 
 
 def session_idle(last_seen, *, kind, now=None) -> bool:
     """True when a session last seen at `last_seen` has been idle too long. Unknown (None) counts as idle: every
-    login records its session, so a missing entry means it expired with its TTL (or the cache lost it)."""
+    login records its session, so a missing row means it was purged as idle (or the token is not ours)."""
     if last_seen is None:
         return True
     now = time.time() if now is None else now

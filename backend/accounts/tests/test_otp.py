@@ -282,12 +282,12 @@ def test_purge_removes_old_codes_and_expired_tokens(sms):
     user = make_staff()
     otp.otp_request(phone=user.phone, purpose=OtpPurpose.STAFF_LOGIN)
     staff_token(user)
-    assert purge_expired() == {"otp_challenges": 0, "tokens": 0}
+    assert purge_expired() == {"otp_challenges": 0, "tokens": 0, "sessions": 0}
     later = timezone.now() + timedelta(days=31)
     result = purge_expired(now=later)
-    assert result["otp_challenges"] == 1 and result["tokens"] >= 1
+    assert result["otp_challenges"] == 1 and result["tokens"] >= 1 and result["sessions"] == 1
     assert not OtpChallenge.objects.exists() and not OutstandingToken.objects.filter(user=user).exists()
-    assert purge_expired_task.delay().get() == {"otp_challenges": 0, "tokens": 0}
+    assert purge_expired_task.delay().get() == {"otp_challenges": 0, "tokens": 0, "sessions": 0}
     assert AuditEntry.objects.filter(action="otp_request").exists()  # the audit trail stays
 
 
