@@ -225,11 +225,13 @@ class PatientAccount(BaseModel):
 
 class LoginSession(models.Model):
     """When one login session (the `sid` claim shared by all its tokens) last made a request: idle expiry is
-    decided per session (accounts.tokens.session_state). A refresh is not a request here. A session without a
-    row counts as idle; rows of sessions idle for good are purged (accounts.services.purge_expired)."""
+    decided per session (accounts.tokens.session_state). A refresh is not a request here. `ended_at` marks a
+    logout or an idle expiry: every token of the session is refused. A session without a row counts as idle;
+    rows of sessions idle for good are purged (accounts.services.purge_expired)."""
 
     sid = models.CharField(max_length=64, unique=True)
     last_seen_at = models.DateTimeField(db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)  # logout or idle expiry: every token refused
 
     def __str__(self):
         return f"session {self.sid[:8]}…"

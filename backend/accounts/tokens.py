@@ -14,8 +14,8 @@ import time
 import uuid
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
@@ -136,18 +136,15 @@ def revoke(refresh):
     end_session(refresh.get(SESSION_CLAIM))
 
 
-def _session_key(sid):
-    return f"accounts:session-ended:{sid}"
-
-
 def end_session(sid):
-    """Refuse every token of session `sid` from now on. Remembered as long as any token of the session can
-    live: an idle-ended session's refresh token is not blacklisted (the access token that found it idle does
-    not carry it), so forgetting after the access lifetime would let that refresh token revive the session."""
-    if sid:
-        lifetime = max(api_settings.ACCESS_TOKEN_LIFETIME, api_settings.REFRESH_TOKEN_LIFETIME)
-        cache.set(_session_key(sid), 1, timeout=int(lifetime.total_seconds()) + 60)
+    """Refuse every token of session `sid` from now on, durably (a row, not a cache entry that a Redis restart
+    would forget). An idle-ended session's refresh token is not blacklisted (the access token that found it
+    idle does not carry it), so the session row itself must say the session is over. A session whose row was
+    purged is refused as idle anyway."""
+    from accounts.models import LoginSession
 
+    if sid:
+        LoginSession.objects.filter(sid=sid, ended_at=None).update(ended_at=timezone.now())
 
 
 # --- per-session idle expiry -------------------------------------------------------------------------------------
@@ -178,9 +175,11 @@ def session_state(sid):
 
     if not sid:
         return False, None
-    ended = bool(cache.get(_session_key(sid)))
-    seen = LoginSession.objects.filter(sid=sid).values_list("last_seen_at", flat=True).first()
-    return ended, (seen.timestamp() if seen is not None else None)
+    row = LoginSession.objects.filter(sid=sid).values_list("last_seen_at", "ended_at").first()
+    if row is None:
+        return False, None
+    last_seen, ended_at = row
+    return ended_at is not None, last_seen.timestamp()
 
 
 def session_idle(last_seen, *, kind, now=None) -> bool:

@@ -16,6 +16,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('sid', models.CharField(max_length=64, unique=True)),
                 ('last_seen_at', models.DateTimeField(db_index=True)),
+                ('ended_at', models.DateTimeField(blank=True, null=True)),
             ],
         ),
     ]

@@ -127,6 +127,18 @@ def test_logout_blacklists_the_refresh_token(api_client, sms):
     assert AuditEntry.objects.filter(action="logout", actor_id=str(user.uuid)).exists()
 
 
+def test_a_logout_is_recorded_in_the_database_not_only_a_cache(api_client, sms):
+    """A cache flush or Redis restart must not revive logged-out sessions: the session row says it ended."""
+    from accounts.models import LoginSession
+
+    tokens = _otp_login(api_client, sms, make_staff())
+    sid = UntypedToken(tokens["access"])[SESSION_CLAIM]
+    assert LoginSession.objects.get(sid=sid).ended_at is None
+    api_client.post("/api/v1/auth/logout/", {"refresh": tokens["refresh"]}, format="json")
+    assert LoginSession.objects.get(sid=sid).ended_at is not None
+    assert session_state(sid)[0] is True
+
+
 def test_garbage_refresh_token_is_a_401_envelope(api_client):
     r = api_client.post("/api/v1/auth/refresh/", {"refresh": "not-a-token"}, format="json")
     assert r.status_code == 401
