@@ -1,11 +1,8 @@
 """Writing the audit log. Called by services inside their transaction, so the entry commits with the change."""
 
-import json
-
-from django.core.serializers.json import DjangoJSONEncoder
-
 from audit.models import ActorType, AuditEntry
 from core.middleware import current_request_context
+from core.serialization import to_jsonable
 
 
 def _actor_fields(actor):
@@ -14,12 +11,6 @@ def _actor_fields(actor):
     if getattr(actor, "is_patient", False):
         return ActorType.PATIENT, str(actor.uuid), getattr(actor, "display_name", "")[:100]
     return ActorType.STAFF, str(actor.uuid), actor.name[:100]
-
-
-def _jsonable(value):
-    if value is None:
-        return None
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
 
 
 def audit_record(
@@ -54,8 +45,8 @@ def audit_record(
         target_type=target_type,
         target_id=str(target_id),
         target_repr=target_repr[:200],
-        before=_jsonable(before),
-        after=_jsonable(after),
+        before=to_jsonable(before),
+        after=to_jsonable(after),
         success=success,
         detail=str(detail)[:300],
         ip=ctx.get("ip"),
