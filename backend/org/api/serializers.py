@@ -20,6 +20,13 @@ from org.models import (
 COMMON_READ_ONLY = ("uuid", "created_at", "updated_at")
 
 
+def _check_campus_in_hospital(serializer, attrs, hospital_id):
+    """A department's or ward's campus (given now or already saved) must belong to the same hospital."""
+    campus = attrs.get("campus", getattr(serializer.instance, "campus", None))
+    if campus is not None and hospital_id is not None and campus.hospital_id != hospital_id:
+        raise serializers.ValidationError({"campus": [_("The campus belongs to another hospital.")]})
+
+
 class _OrgSerializer(serializers.ModelSerializer):
     """Uniqueness and constraints are checked once, by the services (org.services), as field messages."""
 
@@ -54,9 +61,7 @@ class DepartmentSerializer(_OrgSerializer):
 
     def validate(self, attrs):
         hospital = attrs.get("hospital", getattr(self.instance, "hospital", None))
-        campus = attrs.get("campus", getattr(self.instance, "campus", None))
-        if campus is not None and hospital is not None and campus.hospital_id != hospital.id:
-            raise serializers.ValidationError({"campus": [_("The campus belongs to another hospital.")]})
+        _check_campus_in_hospital(self, attrs, hospital.id if hospital is not None else None)
         return attrs
 
 
@@ -75,9 +80,7 @@ class WardSerializer(_OrgSerializer):
 
     def validate(self, attrs):
         department = attrs.get("department", getattr(self.instance, "department", None))
-        campus = attrs.get("campus", getattr(self.instance, "campus", None))
-        if campus is not None and department is not None and campus.hospital_id != department.hospital_id:
-            raise serializers.ValidationError({"campus": [_("The campus belongs to another hospital.")]})
+        _check_campus_in_hospital(self, attrs, department.hospital_id if department is not None else None)
         return attrs
 
 

@@ -244,3 +244,24 @@ def test_list_queries_do_not_grow_with_the_rows(admin_client, url):
     few = count()
     add_rows(6)
     assert count() == few
+
+
+def test_a_campus_of_another_hospital_is_refused_for_departments_and_wards(admin_client):
+    from org.models import Campus
+
+    home, _ = make_hospital()
+    other, _ = make_hospital(code="H999")
+    foreign_campus = Campus.objects.create(hospital=other, code="EAST", name="东院")
+    res = admin_client.post(
+        "/api/v1/departments/",
+        {"hospital": str(home.uuid), "campus": str(foreign_campus.uuid), "name": "骨科", "code": "ORTH-X"},
+        format="json",
+    )
+    assert res.status_code == 400 and "campus" in res.json()["error"]["fields"]
+    department = make_department(hospital=home)
+    ward = make_ward(department=department)
+    res = admin_client.patch(f"/api/v1/wards/{ward.uuid}/", {"campus": str(foreign_campus.uuid)}, format="json")
+    assert res.status_code == 400 and "campus" in res.json()["error"]["fields"]
+    own_campus = Campus.objects.get(hospital=home, code="MAIN")
+    res = admin_client.patch(f"/api/v1/wards/{ward.uuid}/", {"campus": str(own_campus.uuid)}, format="json")
+    assert res.status_code == 200, res.json()
