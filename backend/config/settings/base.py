@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     "accounts",
     "catalog",
     "cases",
+    "capacity",
+    "booking_policy",
+    "booking",
     "integrations",
     "realtime",
 ]
