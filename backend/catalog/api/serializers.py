@@ -1,7 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from catalog.models import IncisionClass, Procedure, SurgicalGrade
+from accounts.models import User
+from catalog.models import IncisionClass, Procedure, SurgicalGrade, TestPackageItem
 from org.models import Department, Ward
 
 
@@ -17,15 +18,32 @@ class _WardRefSerializer(serializers.ModelSerializer):
         fields = ["uuid", "code", "name"]
 
 
+class _DoctorRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["uuid", "name", "employee_no", "title"]
+
+
+class TestPackageItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TestPackageItem
+        fields = ["code", "name", "kind", "position"]
+        read_only_fields = fields
+
+
 class ProcedureSerializer(serializers.ModelSerializer):
     department = _DepartmentRefSerializer(read_only=True, allow_null=True)
     wards = _WardRefSerializer(many=True, read_only=True)
+    admitted_doctors = _DoctorRefSerializer(many=True, read_only=True)
+    test_package_items = TestPackageItemSerializer(many=True, read_only=True)
 
     class Meta:
         model = Procedure
         fields = [
-            "uuid", "code", "name", "grade", "incision_class", "department", "requires_anaesthesia_clinic",
-            "default_duration_minutes", "is_active", "source", "his_synced_at", "wards", "updated_at",
+            "uuid", "code", "name", "grade", "incision_class", "department", "body_site", "anaesthesia_methods",
+            "requires_anaesthesia_clinic", "default_duration_minutes", "is_active", "source", "his_synced_at",
+            "wards", "admitted_doctors", "test_package_items", "notice_text", "patient_instructions",
+            "test_package_pushed_at", "test_package_his_id", "updated_at",
         ]
         read_only_fields = fields
 
