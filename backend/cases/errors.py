@@ -58,6 +58,11 @@ class MilestoneNotEditable(Conflict):
     default_message = _("This assessment can no longer be changed in the case's current state.")
 
 
+class DuplicateBooking(Conflict):
+    default_code = "duplicate_booking"
+    default_message = _("The patient already has an active booking on this date.")
+
+
 class UnknownTransition(InvalidInput):
     default_code = "unknown_transition"
     default_message = _("Unknown action.")

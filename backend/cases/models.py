@@ -3,6 +3,7 @@
 import uuid as uuid_lib
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -180,6 +181,39 @@ class LosAlertLevel(models.TextChoices):
 LOS_LEVEL_RANK = {level: rank for rank, level in enumerate(LosAlertLevel.values)}
 
 
+class SurgicalPosition(models.TextChoices):
+    SUPINE = "supine", _("supine")
+    PRONE = "prone", _("prone")
+    LATERAL_LEFT = "lateral_left", _("left lateral")
+    LATERAL_RIGHT = "lateral_right", _("right lateral")
+    LITHOTOMY = "lithotomy", _("lithotomy")
+    SITTING = "sitting", _("sitting / beach chair")
+    TRENDELENBURG = "trendelenburg", _("Trendelenburg")
+    JACKKNIFE = "jackknife", _("prone jackknife")
+    OTHER = "other", _("other")
+
+
+class BookingMode(models.TextChoices):
+    OWN = "own", _("own patient")
+    GROUP = "group", _("for the medical group")
+    CROSS_DEPARTMENT = "cross_department", _("cross-department")
+    VIRTUAL = "virtual", _("under a virtual surgeon")
+    ON_BEHALF = "on_behalf", _("on behalf of the surgeon")
+
+
+# One active booking per patient per planned date: these states hold a planned place.
+ACTIVE_BOOKING_STATES = (
+    CaseState.BOOKED,
+    CaseState.APPLICATION_SENT,
+    CaseState.SCHEDULED,
+    CaseState.ADMITTED,
+    CaseState.IN_THEATRE,
+    CaseState.OPERATED,
+)
+
+DUPLICATE_BOOKING_CONSTRAINT = "uniq_active_booking_per_patient_day"
+
+
 class ActorKind(models.TextChoices):
     STAFF = "staff", _("staff")
     PATIENT = "patient", _("patient")
@@ -217,6 +251,36 @@ class SurgicalCase(BaseModel):
     planned_session = models.CharField(_("session"), max_length=2, choices=Session.choices, blank=True)
     anaesthesia_method = models.CharField(
         _("anaesthesia method"), max_length=20, choices=AnaesthesiaMethod.choices, blank=True
+    )
+
+    # The booking (B2): the HIS visit it came from and what the booking doctor asked for.
+    visit_no = models.CharField(_("visit number (就诊号)"), max_length=40, blank=True)
+    triage_level = models.PositiveSmallIntegerField(
+        _("triage level"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    expected_duration_minutes = models.PositiveIntegerField(_("expected duration (minutes)"), null=True, blank=True)
+    preferred_suite = models.ForeignKey(
+        "org.TheatreSuite", on_delete=models.PROTECT, null=True, blank=True, related_name="preferred_cases",
+        verbose_name=_("preferred theatre suite"),
+    )
+    preferred_room = models.ForeignKey(
+        "org.TheatreRoom", on_delete=models.PROTECT, null=True, blank=True, related_name="preferred_cases",
+        verbose_name=_("preferred theatre room"),
+    )
+    position = models.CharField(_("surgical position"), max_length=20, choices=SurgicalPosition.choices, blank=True)
+    preferred_sequence = models.PositiveSmallIntegerField(_("preferred sequence"), null=True, blank=True)
+    assistants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="assisted_cases", verbose_name=_("assistants")
+    )
+    booking_mode = models.CharField(_("booking mode"), max_length=20, choices=BookingMode.choices, blank=True)
+    virtual_surgeon = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="virtual_cases",
+        verbose_name=_("virtual surgeon"),
+    )  # booked under a virtual surgeon; `surgeon` becomes the real one at assignment
+    surgeon_assigned_at = models.DateTimeField(_("surgeon assigned at"), null=True, blank=True)
+    surgeon_assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("surgeon assigned by"),
     )
 
     # Kept by the day-surgery manager (P3): editable until the surgery application is sent.
@@ -290,6 +354,13 @@ class SurgicalCase(BaseModel):
         indexes = [
             models.Index(fields=["ward", "state", "planned_date"], name="case_ward_state_date_idx"),
             models.Index(fields=["state", "admitted_at"], name="case_state_admitted_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "planned_date"],
+                condition=models.Q(state__in=[s.value for s in ACTIVE_BOOKING_STATES]),
+                name=DUPLICATE_BOOKING_CONSTRAINT,
+            ),
         ]
 
     def __str__(self):

@@ -28,7 +28,10 @@ def case_list(principal, *, ward=None, state=None, date_from=None, date_to=None,
 
 
 def case_get(principal, uuid) -> SurgicalCase:
-    return get_scoped_or_404(_base(), principal, uuid=uuid)
+    detail = _base().select_related(
+        "preferred_suite", "preferred_room", "virtual_surgeon", "surgeon_assigned_by"
+    ).prefetch_related("assistants")
+    return get_scoped_or_404(detail, principal, uuid=uuid)
 
 
 def case_events(case):

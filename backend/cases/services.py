@@ -21,6 +21,7 @@ from audit.services import audit_record
 from cases import errors
 from cases import permissions as perms
 from cases.models import (
+    DUPLICATE_BOOKING_CONSTRAINT,
     LOS_LEVEL_RANK,
     ActorKind,
     AnaesthesiaClinicStatus,
@@ -156,6 +157,17 @@ def _lock_authorised(case, *, actor, slug, expected_version=None, patient_may=Fa
     if expected_version is not None and locked.version != expected_version:
         raise errors.VersionConflict(extra={"version": locked.version})
     return locked
+
+
+def save_case(case):
+    """Save under a savepoint: the one-active-booking-per-day constraint answers 409, not a broken transaction."""
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError as exc:
+        if DUPLICATE_BOOKING_CONSTRAINT in str(exc):
+            raise errors.DuplicateBooking() from None
+        raise
 
 
 def _sync(case, fresh):
@@ -296,7 +308,7 @@ def case_transition(*, case, transition: str, actor, occurred_at=None, expected_
         locked.state = t.target
         locked.state_changed_at = occurred_at
     locked.version += 1
-    locked.save()
+    save_case(locked)
     event_data = {"transition": t.name, **data}
     if "theatre_room" in event_data:
         room = event_data["theatre_room"]

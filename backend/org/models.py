@@ -62,6 +62,7 @@ class Ward(BaseModel):
     management_mode = models.CharField(_("management mode"), max_length=20, choices=ManagementMode.choices)
     location = models.CharField(_("location"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    guidance_text = models.TextField(_("guidance for patients (导诊)"), blank=True, max_length=2000)
     is_active = models.BooleanField(_("enabled"), default=True)
 
     class Meta:

@@ -87,7 +87,7 @@ class CaseListSerializer(serializers.ModelSerializer):
             "uuid", "patient", "ward", "department", "surgeon", "procedure", "procedure_code", "procedure_name",
             "planned_date", "planned_session", "anaesthesia_method", "state", "anaesthesia_clinic_status",
             "preop_assessment_status", "theatre_schedule_status", "los_alert_level", "length_of_stay_hours",
-            "admitted_at", "discharged_at", "version", "created_at",
+            "admitted_at", "discharged_at", "version", "created_at", "triage_level", "booking_mode",
         ]
         read_only_fields = fields
 
@@ -116,6 +116,11 @@ class CaseDetailSerializer(CaseListSerializer):
     booked_by = RefSerializer(read_only=True, allow_null=True)
     theatre_room = TheatreRoomRefSerializer(read_only=True, allow_null=True)
     delayed_discharge = serializers.BooleanField(read_only=True)
+    preferred_suite = RefSerializer(read_only=True, allow_null=True)
+    preferred_room = TheatreRoomRefSerializer(read_only=True, allow_null=True)
+    assistants = RefSerializer(many=True, read_only=True)
+    virtual_surgeon = RefSerializer(read_only=True, allow_null=True)
+    surgeon_assigned_by = RefSerializer(read_only=True, allow_null=True)
     pathway = serializers.SerializerMethodField()
     available_transitions = serializers.SerializerMethodField()
 
@@ -129,6 +134,9 @@ class CaseDetailSerializer(CaseListSerializer):
             "cancelled_by_name", "cancel_reason_code", "cancel_reason_text", "cancel_stage", "end_reason",
             "transferred_at", "inpatient_ward_name", "inpatient_admission_no", "transfer_reason",
             "los_alert_changed_at", "delayed_discharge", "pathway", "available_transitions", "updated_at",
+            "visit_no", "triage_level", "expected_duration_minutes", "preferred_suite", "preferred_room", "position",
+            "preferred_sequence", "assistants", "booking_mode", "virtual_surgeon", "surgeon_assigned_at",
+            "surgeon_assigned_by",
         ]
         read_only_fields = fields
 
