@@ -3,6 +3,7 @@
 - `case_create` makes a draft case;
 - `case_transition` performs one row of the transition table (cases.state_machine);
 - `case_record_milestone` records the anaesthesia clinic / pre-operative assessment results beside the state;
+- `case_assign_surgeon` names the real surgeon of a booking made under a virtual surgeon (B5);
 - `case_update_los_alert` moves the length-of-stay flag (called by the periodic job);
 - `patient_get_or_create_from_his` resolves a patient from the HIS record, storing (system, value) identifiers.
 """
@@ -295,12 +296,12 @@ def case_transition(*, case, transition: str, actor, occurred_at=None, expected_
         raise InvalidInput(fields={f: [_("This field is required.")] for f in missing})
     now = timezone.now()
     occurred_at = _check_occurred_at(occurred_at, now)
+    info = actor_info(actor)
     if t.guard is not None:
-        t.guard(locked, data, occurred_at)
+        t.guard(locked, data, occurred_at, info)
 
     before = case_snapshot(locked)
     from_state = locked.state
-    info = actor_info(actor)
     if t.effect is not None:
         t.effect(locked, data, occurred_at, info)
     locked.previous_state = from_state
@@ -457,6 +458,61 @@ def case_record_milestone(
     audit_record(
         actor=actor, system=actor is None, action="update", target=locked, before=before,
         after=case_snapshot(locked), detail=f"milestone {milestone}",
+    )
+    _sync(case, locked)
+    return locked
+
+
+# --- virtual bookings: the real surgeon (B5) ----------------------------------------------------------------------
+
+_SURGEON_ASSIGNABLE = frozenset({CaseState.BOOKED, CaseState.APPLICATION_SENT, CaseState.SCHEDULED})
+
+
+@transaction.atomic
+def case_assign_surgeon(*, case, surgeon, actor, expected_version=None) -> SurgicalCase:
+    """Name the real surgeon of a case booked under a virtual surgeon (the ward does it the day before).
+
+    The virtual surgeon stays on the case (`virtual_surgeon`); who assigned whom, and when, is recorded.
+    The surgeon must pass the booking policy's surgeon check (booking_policy.services.surgeon_assignable_check).
+    """
+    from booking_policy.permissions import ASSIGN_SURGEON
+    from booking_policy.services import surgeon_assignable_check
+
+    locked = _lock_authorised(case, actor=actor, slug=ASSIGN_SURGEON.slug, expected_version=expected_version)
+    if locked.state not in _SURGEON_ASSIGNABLE:
+        raise errors.InvalidTransition(
+            _("A surgeon can be assigned only to a booked case before admission."), extra={"state": locked.state}
+        )
+    previous = locked.surgeon
+    if not previous.is_virtual and locked.virtual_surgeon_id is None:
+        raise Conflict(_("This case was not booked under a virtual surgeon."), code="not_virtual_booking")
+    surgeon_assignable_check(case=locked, surgeon=surgeon)
+    if previous.pk == surgeon.pk:
+        return locked
+    now = timezone.now()
+    info = actor_info(actor)
+    before = {"surgeon": str(previous.uuid), "virtual_surgeon": str(locked.virtual_surgeon.uuid) if
+              locked.virtual_surgeon_id else None}
+    if locked.virtual_surgeon_id is None:
+        locked.virtual_surgeon = previous
+    locked.surgeon = surgeon
+    locked.surgeon_assigned_at = now
+    locked.surgeon_assigned_by = info["user"]
+    locked.version += 1
+    locked.save()
+    _append_event(
+        locked, type="cases.case.surgeon_assigned", occurred_at=now, actor=info, from_state=locked.state,
+        to_state=locked.state,
+        payload={
+            "from": {"uuid": str(previous.uuid), "name": previous.name},
+            "to": {"uuid": str(surgeon.uuid), "name": surgeon.name},
+            "virtual_surgeon": {"uuid": str(locked.virtual_surgeon.uuid), "name": locked.virtual_surgeon.name},
+        },
+    )
+    audit_record(
+        actor=actor, system=actor is None, action="update", target=locked, before=before,
+        after={"surgeon": str(surgeon.uuid), "virtual_surgeon": str(locked.virtual_surgeon.uuid)},
+        detail="assign surgeon",
     )
     _sync(case, locked)
     return locked

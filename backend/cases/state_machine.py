@@ -44,7 +44,9 @@ class Transition:
     label: str
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
-    guard: Callable | None = None  # guard(case, data, occurred_at) -> None or raises DomainError
+    # guard(case, data, occurred_at, actor_info) -> None or raises DomainError; it may add derived facts to `data`
+    # (recorded in the event and seen by the effect), e.g. the booking mode the booking policy resolved.
+    guard: Callable | None = None
     effect: Callable | None = None  # effect(case, data, occurred_at, actor_info) -> None
     outpatient_sources: frozenset | None = None  # None: same as `sources`
     refusals: Mapping = field(default_factory=dict)  # state -> specific DomainError class
@@ -82,7 +84,7 @@ def _require_future_date(value, field_name="planned_date"):
         )
 
 
-def _guard_confirm(case, data, occurred_at):
+def _guard_confirm(case, data, occurred_at, actor):
     planned = data.get("planned_date") or case.planned_date
     if not planned:
         raise InvalidInput(
@@ -91,9 +93,18 @@ def _guard_confirm(case, data, occurred_at):
             fields={"planned_date": [_("A planned date is required to book the case.")]},
         )
     _require_future_date(planned)  # also a draft's own date: it may have passed while the draft waited
+    _booking_policy(case, data, planned, actor)
 
 
-def _guard_send_application(case, data, occurred_at):
+def _booking_policy(case, data, planned, actor):
+    """B3, B5: the admission rules for the planned date, then the booking mode of whoever books."""
+    from booking_policy.services import admission_check, booking_mode_resolve
+
+    admission_check(case=case, planned_date=planned, session=data.get("planned_session", case.planned_session))
+    data["booking_mode"] = booking_mode_resolve(requester=actor["user"], surgeon=case.surgeon)
+
+
+def _guard_send_application(case, data, occurred_at, actor):
     if case.preop_assessment_status == PreopAssessmentStatus.PENDING:
         raise errors.PreopAssessmentMissing()
     if case.preop_assessment_status == PreopAssessmentStatus.NOT_SUITABLE:
@@ -102,12 +113,12 @@ def _guard_send_application(case, data, occurred_at):
         raise errors.AnaesthesiaClinicNotPassed()
 
 
-def _guard_roll_back(case, data, occurred_at):
+def _guard_roll_back(case, data, occurred_at, actor):
     if case.theatre_schedule_status == TheatreScheduleStatus.SCHEDULED:
         raise errors.ApplicationAlreadyScheduled()
 
 
-def _guard_reschedule(case, data, occurred_at):
+def _guard_reschedule(case, data, occurred_at, actor):
     _require_future_date(data["planned_date"])
     session = data.get("planned_session", case.planned_session)
     if data["planned_date"] == case.planned_date and session == case.planned_session:
@@ -116,9 +127,12 @@ def _guard_reschedule(case, data, occurred_at):
             code="reschedule_unchanged",
             fields={"planned_date": [_("The new date and session are the same as the current ones.")]},
         )
+    from booking_policy.services import admission_check
+
+    admission_check(case=case, planned_date=data["planned_date"], session=session)  # a new date changes the age
 
 
-def _guard_cancel(case, data, occurred_at):
+def _guard_cancel(case, data, occurred_at, actor):
     if data["reason_code"] not in CancelReason.values:
         raise InvalidInput(fields={"reason_code": [_("Unknown cancellation reason.")]})
     stage = data.get("stage")
@@ -137,12 +151,12 @@ def _guard_cancel(case, data, occurred_at):
         raise InvalidInput(fields={"reason_text": [_("Describe the reason when choosing 'other'.")]})
 
 
-def _guard_no_show(case, data, occurred_at):
+def _guard_no_show(case, data, occurred_at, actor):
     if case.planned_date is None or case.planned_date > timezone.localdate(occurred_at):
         raise errors.NoShowBeforePlannedDay()
 
 
-def _guard_finish_operation(case, data, occurred_at):
+def _guard_finish_operation(case, data, occurred_at, actor):
     start = data.get("incision_start_at")
     end = data.get("incision_end_at")
     out = data.get("theatre_out_at") or occurred_at
@@ -159,7 +173,7 @@ def _guard_finish_operation(case, data, occurred_at):
         raise InvalidInput(fields=problems)
 
 
-def _guard_after_admission(case, data, occurred_at):
+def _guard_after_admission(case, data, occurred_at, actor):
     if case.admitted_at and occurred_at < case.admitted_at:
         raise InvalidInput(
             _("This cannot happen before admission."),
@@ -168,16 +182,16 @@ def _guard_after_admission(case, data, occurred_at):
         )
 
 
-def _guard_session(case, data, occurred_at):
+def _guard_session(case, data, occurred_at, actor):
     session = data.get("planned_session")
     if session and session not in Session.values:
         raise InvalidInput(fields={"planned_session": [_("Unknown session.")]})
 
 
 def _all(*guards):
-    def guard(case, data, occurred_at):
+    def guard(case, data, occurred_at, actor):
         for g in guards:
-            g(case, data, occurred_at)
+            g(case, data, occurred_at, actor)
 
     return guard
 
@@ -194,13 +208,26 @@ def _set_planned(case, data):
 
 def _effect_confirm(case, data, at, actor):
     _set_planned(case, data)
+    from capacity.places import place_take  # capacity imports cases: resolved at call time
+
+    place_take(case=case, planned_date=case.planned_date, session=case.planned_session)
     case.booked_at = at
     if actor.get("user") is not None and case.booked_by_id is None:
         case.booked_by = actor["user"]
+    case.booking_mode = data.get("booking_mode", "")
+
+
+def _release_places(case):
+    """B4, B6: a booking that ends before the patient arrived gives its places back (once). A case that went on
+    (operated, discharged, transferred) keeps its place: the past timetable and the utilisation show who came."""
+    from capacity.places import place_release
+
+    place_release(case=case)
 
 
 def _effect_pool(case, data, at, actor):
     case.end_reason = data["reason"]
+    _release_places(case)
 
 
 def _effect_resume(case, data, at, actor):
@@ -235,6 +262,9 @@ def _effect_theatre_cancelled(case, data, at, actor):
 
 def _effect_reschedule(case, data, at, actor):
     _set_planned(case, data)
+    from capacity.places import place_move  # a full new date raises and rolls back: the old places stay
+
+    place_move(case=case, planned_date=case.planned_date, session=case.planned_session)
 
 
 def cancel_stage_for(case, at):
@@ -257,6 +287,7 @@ def _effect_cancel(case, data, at, actor):
         case.theatre_schedule_status = TheatreScheduleStatus.NOT_TO_BE_SCHEDULED
     if case.state == S.ADMITTED:
         case.discharged_at = at  # admitted, not operated, sent home: the stay ends here
+    _release_places(case)
 
 
 def _effect_no_show(case, data, at, actor):
@@ -264,6 +295,7 @@ def _effect_no_show(case, data, at, actor):
     case.end_reason = data.get("reason", "")
     if case.theatre_schedule_status != TheatreScheduleStatus.NOT_SENT:
         case.theatre_schedule_status = TheatreScheduleStatus.NOT_TO_BE_SCHEDULED
+    _release_places(case)
 
 
 def _effect_terminate(case, data, at, actor):
@@ -272,6 +304,7 @@ def _effect_terminate(case, data, at, actor):
     case.anaesthesia_clinic_status = AnaesthesiaClinicStatus.FAILED
     if case.theatre_schedule_status != TheatreScheduleStatus.NOT_SENT:
         case.theatre_schedule_status = TheatreScheduleStatus.NOT_TO_BE_SCHEDULED
+    _release_places(case)
 
 
 def _effect_admit(case, data, at, actor):
