@@ -362,3 +362,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "CancelStageEnum": "cases.models.CancelStage",
     }
 )
+# B5: tomorrow's bookings under a virtual surgeon become the wards' to-dos (idempotent; hourly so that bookings
+# made during the day for tomorrow appear too).
+CELERY_BEAT_SCHEDULE["booking_policy.surgeon_assignment_todos"] = {
+    "task": "booking_policy.surgeon_assignment_todos",
+    "schedule": 3600.0,
+}
