@@ -100,6 +100,14 @@ class Procedure(BaseModel):
         verbose_name=_("admitted doctors"),
         help_text=_("Surgeons allowed to book this procedure; empty means any surgeon of an admitting department."),
     )
+    his_values = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_("What the HIS last said of body site, duration and anaesthesia methods: a local change stands "
+                    "until the HIS changes its own value."),
+    )
+    test_package_updated_at = models.DateTimeField(_("test package changed at"), null=True, blank=True)
     test_package_pushed_at = models.DateTimeField(_("test package pushed to the HIS at"), null=True, blank=True)
     test_package_his_id = models.CharField(_("test package id in the HIS"), max_length=100, blank=True)
 

@@ -19,3 +19,14 @@ def procedure_search(qs, text):
     if not text:
         return qs
     return qs.filter(Q(code__icontains=text) | Q(name__icontains=text))
+
+
+def procedure_get_for_booking(uuid):
+    """A procedure with everything a booking check reads (department, admitting wards, admitted doctors, test
+    package) loaded, or None."""
+    return procedure_list().filter(uuid=uuid).first()
+
+
+def ward_procedure_list(ward):
+    """The procedures a ward admits (Y4), by code."""
+    return procedure_list().filter(ward_links__ward=ward).order_by("code")

@@ -131,6 +131,57 @@ PROCEDURES = (
     ("57.32", "膀胱镜检查", 1, "0", "URO"),
 )
 
+# What the HIS also says of each catalogue entry: body site (手术部位), typical duration in minutes, and the
+# anaesthesia methods usual for it, by the names the HIS uses (our side maps them by name).
+GA, SA, NB, MAC, LA = "全身麻醉", "椎管内麻醉", "神经阻滞麻醉", "监护麻醉", "局部麻醉"
+PROCEDURE_DETAILS = {
+    "13.41": ("眼", 30, (LA, MAC)), "13.71": ("眼", 30, (LA, MAC)), "12.64": ("眼", 60, (LA, MAC)),
+    "11.39": ("眼", 30, (LA,)), "08.21": ("眼睑", 15, (LA,)), "15.11": ("眼外肌", 60, (GA, LA)),
+    "14.74": ("眼", 90, (NB, GA)), "09.81": ("泪道", 60, (GA, LA)), "08.72": ("眼睑", 20, (LA,)),
+    "28.2": ("咽", 45, (GA,)), "28.3": ("咽", 60, (GA,)), "28.6": ("鼻咽", 30, (GA,)),
+    "21.31": ("鼻腔", 45, (GA,)), "21.5": ("鼻中隔", 60, (GA,)), "22.63": ("鼻窦", 90, (GA,)),
+    "30.09": ("喉", 30, (GA,)), "20.01": ("耳", 20, (GA, LA)), "19.4": ("耳", 60, (GA, LA)),
+    "21.69": ("鼻腔", 30, (GA, LA)), "53.04": ("腹股沟", 60, (SA, NB, GA)), "53.02": ("腹股沟", 60, (SA, LA)),
+    "17.11": ("腹股沟", 60, (GA,)), "51.23": ("胆囊", 60, (GA,)), "86.3": ("皮肤", 20, (LA,)),
+    "86.4": ("皮肤", 40, (LA,)), "85.21": ("乳腺", 40, (LA, GA)), "85.12": ("乳腺", 30, (LA,)),
+    "06.2": ("甲状腺", 90, (GA,)), "06.31": ("甲状腺", 90, (GA,)), "49.46": ("肛门", 40, (SA,)),
+    "49.12": ("肛门", 40, (SA,)), "49.01": ("肛周", 20, (SA, LA)), "45.42": ("结肠", 40, (MAC,)),
+    "43.41": ("胃", 60, (GA, MAC)), "38.59": ("下肢", 90, (SA, GA)), "40.11": ("淋巴结", 30, (LA,)),
+    "80.6": ("膝关节", 60, (SA, NB, GA)), "80.26": ("膝关节", 40, (SA, NB)), "83.63": ("肩关节", 120, (GA, NB)),
+    "78.63": ("前臂", 60, (NB,)), "78.65": ("大腿", 90, (SA, GA)), "78.67": ("小腿", 60, (SA,)),
+    "82.01": ("手", 20, (LA,)), "04.43": ("腕", 30, (NB, LA)), "83.31": ("腕", 20, (LA,)),
+    "77.59": ("足", 90, (SA, NB)), "68.12": ("子宫", 20, (MAC,)), "68.29": ("子宫", 30, (MAC, GA)),
+    "69.09": ("子宫", 20, (MAC,)), "67.2": ("宫颈", 30, (MAC, SA)), "67.32": ("宫颈", 20, (MAC, LA)),
+    "65.25": ("卵巢", 90, (GA,)), "71.3": ("外阴", 30, (LA, SA)), "71.23": ("外阴", 30, (LA,)),
+    "60.29": ("前列腺", 90, (SA,)), "57.49": ("膀胱", 60, (SA, GA)), "56.0": ("输尿管", 90, (GA, SA)),
+    "98.51": ("肾", 45, (MAC,)), "59.8": ("输尿管", 30, (LA, MAC)), "97.62": ("输尿管", 15, (LA,)),
+    "64.0": ("阴茎", 30, (LA,)), "63.1": ("精索", 45, (SA, LA)), "61.2": ("睾丸鞘膜", 45, (SA, LA)),
+    "57.32": ("膀胱", 15, (LA,)),
+}
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One procedure as the HIS catalogue serves it."""
+
+    code: str
+    name: str
+    grade: int
+    incision_class: str  # "0" / "I" / "II" / "III"
+    department_code: str
+    body_site: str = ""
+    duration_minutes: int | None = None
+    anaesthesia: tuple[str, ...] = ()
+
+
+def procedure_catalogue() -> dict[str, CatalogueEntry]:
+    """The catalogue the HIS starts with, by code (the simulator changes a copy at runtime via /_sim)."""
+    out = {}
+    for code, name, grade, incision, dept in PROCEDURES:
+        site, minutes, anaesthesia = PROCEDURE_DETAILS.get(code, ("", None, ()))
+        out[code] = CatalogueEntry(code, name, grade, incision, dept, site, minutes, anaesthesia)
+    return out
+
 # ICD-10 outpatient diagnoses per department (code, name).
 DIAGNOSES = {
     "OPH": (("H25.9", "老年性白内障"), ("H40.1", "原发性开角型青光眼"), ("H11.0", "翼状胬肉"), ("H00.1", "睑板腺囊肿")),

@@ -28,6 +28,7 @@ SYSTEMS = {
     "fee": "https://fhir.hospital.example/CodeSystem/fee-item",
     "fee_category": "https://fhir.hospital.example/StructureDefinition/fee-category",
     "procedures": "https://fhir.hospital.example/CodeSystem/day-surgery-procedures",
+    "test_package": SID + "day-surgery-test-package",
     "icd10": "http://hl7.org/fhir/sid/icd-10",
     "icd9cm": "http://hl7.org/fhir/sid/icd-9-cm",
     "loinc": "http://loinc.org",
@@ -140,8 +141,23 @@ def practitioner_role(s: data.Staff) -> dict:
     }
 
 
-def procedure_codesystem(procedures) -> dict:
-    return {
+def _concept(p: data.CatalogueEntry) -> dict:
+    props = [
+        {"code": "icd9cm", "valueCode": p.code},
+        {"code": "grade", "valueInteger": p.grade},
+        {"code": "incision-class", "valueString": p.incision_class},
+        {"code": "department", "valueCode": p.department_code},
+    ]
+    if p.body_site:
+        props.append({"code": "body-site", "valueString": p.body_site})
+    if p.duration_minutes:
+        props.append({"code": "duration", "valueInteger": p.duration_minutes})
+    props += [{"code": "anaesthesia", "valueString": a} for a in p.anaesthesia]  # repeated: one per method
+    return {"code": p.code, "display": p.name, "property": props}
+
+
+def procedure_codesystem(procedures, *, version: str = "", last_updated=None) -> dict:
+    resource = {
         "resourceType": "CodeSystem",
         "id": PROCEDURE_CODESYSTEM_ID,
         "url": SYSTEMS["procedures"],
@@ -154,17 +170,17 @@ def procedure_codesystem(procedures) -> dict:
             {"code": "grade", "type": "integer", "description": "手术级别 1–4"},
             {"code": "incision-class", "type": "string", "description": "切口类别 0/I/II/III"},
             {"code": "department", "type": "code", "description": "Department code"},
+            {"code": "body-site", "type": "string", "description": "手术部位"},
+            {"code": "duration", "type": "integer", "description": "常规手术时长（分钟）"},
+            {"code": "anaesthesia", "type": "string", "description": "常用麻醉方式（可重复）"},
         ],
-        "concept": [
-            {"code": code, "display": name, "property": [
-                {"code": "icd9cm", "valueCode": code},
-                {"code": "grade", "valueInteger": grade},
-                {"code": "incision-class", "valueString": incision},
-                {"code": "department", "valueCode": dept},
-            ]}
-            for code, name, grade, incision, dept in procedures
-        ],
+        "concept": [_concept(p) for p in procedures],
     }
+    if version:
+        resource["version"] = version
+    if last_updated is not None:
+        resource["meta"] = {"versionId": version, "lastUpdated": _iso(last_updated)}
+    return resource
 
 
 def _quantity(value, unit):

@@ -12,6 +12,7 @@ Stdlib only (ThreadingHTTPServer). Behaviour shared by every route:
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import itertools
@@ -61,9 +62,23 @@ class State:
             self.applications: dict[str, dict] = {}
             self.certificates: dict[str, dict] = {}
             self.appointments: dict[str, dict] = {}
+            self.procedures: dict[str, data.CatalogueEntry] = data.procedure_catalogue()
+            self.procedures_changed_at = datetime.now(data.CST)
+            self.test_packages: dict[str, dict] = {}
             self.tokens: set[str] = set()
             self.payments: dict[str, dict] = {}
             self.seq = itertools.count(1)
+
+    def catalogue_version(self) -> str:
+        """A content hash: the same catalogue has the same version across simulator restarts."""
+        with self.lock:
+            rows = sorted((vars(p) for p in self.procedures.values()), key=lambda r: r["code"])
+        return hashlib.sha1(json.dumps(rows, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
+
+    def change_catalogue(self, fn):
+        with self.lock:
+            fn(self.procedures)
+            self.procedures_changed_at = datetime.now(data.CST)
 
     # -- theatre scheduling: applications become scheduled once `theatre_delay` seconds have passed. Done
     # lazily (on every theatre read) so no background thread is needed and the order is deterministic.
@@ -215,7 +230,40 @@ def fhir_roles(state, m, q, body, headers):
 
 @routes.add("GET", f"/fhir/CodeSystem/{fhir.PROCEDURE_CODESYSTEM_ID}")
 def fhir_procedures(state, m, q, body, headers):
-    return 200, fhir.procedure_codesystem(state.hospital.procedures)
+    """The day-surgery catalogue with a version (ETag); `If-None-Match` with the current one answers 304."""
+    with state.lock:
+        version = state.catalogue_version()
+        procedures = sorted(state.procedures.values(), key=lambda p: p.code)
+        changed_at = state.procedures_changed_at
+    etag = {"ETag": f'W/"{version}"'}
+    if headers.get("If-None-Match", "").strip() in (f'W/"{version}"', f'"{version}"'):
+        return 304, b"", "application/fhir+json; charset=utf-8", etag
+    resource = fhir.procedure_codesystem(procedures, version=version, last_updated=changed_at)
+    return 200, resource, "application/json; charset=utf-8", etag
+
+
+_PLAN_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+
+
+@routes.add("PUT", r"/fhir/PlanDefinition/(?P<id>[^/]+)")
+def fhir_test_package(state, m, q, body, headers):
+    """A procedure's pre-operative test package, PUT by the day-surgery system under an id it chooses
+    (update-as-create). Stored with a version; repeating the same PUT is harmless."""
+    if body.get("resourceType") != "PlanDefinition" or body.get("id") != m["id"] or not _PLAN_ID.match(m["id"]):
+        raise HttpError(400, "invalid", "a PlanDefinition whose id matches the URL is required")
+    code = next((i.get("value") for i in body.get("identifier", [])
+                 if i.get("system") == fhir.SYSTEMS["test_package"]), None)
+    if not code:
+        raise HttpError(400, "required", "identifier (procedure code) is required")
+    if any(not (a.get("code") or [{}])[0].get("coding") for a in body.get("action", [])):
+        raise HttpError(400, "required", "every action needs a coded item")
+    with state.lock:
+        previous = state.test_packages.get(m["id"])
+        version = int(previous["meta"]["versionId"]) + 1 if previous else 1
+        resource = dict(body, meta={"versionId": str(version),
+                                    "lastUpdated": datetime.now(data.CST).isoformat(timespec="seconds")})
+        state.test_packages[m["id"]] = resource
+    return (200 if previous else 201), resource
 
 
 @routes.add("POST", "/fhir/Appointment")
@@ -634,7 +682,7 @@ def index(state, m, q, body, headers):
     return 200, {"service": "hospital simulator", "seed": state.hospital.seed,
                  "bases": {"fhir": "/fhir", "sms": "/sms", "voice": "/voice", "push": "/push", "theatre": "/theatre",
                            "medtech": "/medtech", "ca": "/ca", "wechat": "/wechat/", "wechat_pay": "/wechat-pay/"},
-                 "helpers": "/_sim/{health,patients,staff,departments,procedures,sms,wechat/messages,push,voice,"
+                 "helpers": "/_sim/{health,patients,staff,departments,procedures,test-packages,sms,wechat/messages,push,voice,"
                             "theatre,requests,reset,config,faults}"}
 
 
@@ -673,10 +721,63 @@ def sim_departments(state, m, q, body, headers):
     return 200, {"items": [{"code": c, "name": n} for c, n in data.DEPARTMENTS.items()]}
 
 
+def _catalogue(state) -> dict:
+    with state.lock:
+        items = [dict(vars(p), anaesthesia=list(p.anaesthesia)) for p in state.procedures.values()]
+    return {"version": state.catalogue_version(), "items": sorted(items, key=lambda r: r["code"])}
+
+
 @routes.add("GET", "/_sim/procedures")
 def sim_procedures(state, m, q, body, headers):
-    return 200, {"items": [{"code": c, "name": n, "grade": g, "incision_class": i, "department_code": d}
-                           for c, n, g, i, d in state.hospital.procedures]}
+    return 200, _catalogue(state)
+
+
+@routes.add("POST", "/_sim/procedures")
+def sim_procedure_put(state, m, q, body, headers):
+    """Add or change a catalogue entry as the HIS would: {"code", "name", "grade", "incision_class",
+    "department_code", "body_site", "duration_minutes", "anaesthesia": [...]} (fields left out keep their value)."""
+    _require(body, "code")
+    fields = {f.name for f in dataclasses.fields(data.CatalogueEntry)} - {"code"}
+
+    def change(procedures):
+        current = procedures.get(body["code"])
+        if current is None:
+            _require(body, "name", "grade", "incision_class")
+            current = data.CatalogueEntry(body["code"], body["name"], int(body["grade"]), body["incision_class"], "")
+        values = {k: body[k] for k in fields if k in body}
+        if "anaesthesia" in values:
+            values["anaesthesia"] = tuple(values["anaesthesia"])
+        procedures[body["code"]] = dataclasses.replace(current, **values)
+
+    state.change_catalogue(change)
+    return 200, _catalogue(state)
+
+
+@routes.add("DELETE", r"/_sim/procedures/(?P<code>[^/]+)")
+def sim_procedure_delete(state, m, q, body, headers):
+    state.change_catalogue(lambda procedures: procedures.pop(m["code"], None))
+    return 200, _catalogue(state)
+
+
+@routes.add("DELETE", "/_sim/procedures")
+def sim_procedures_restore(state, m, q, body, headers):
+    """Back to the catalogue the simulator started with."""
+    def restore(procedures):
+        procedures.clear()
+        procedures.update(data.procedure_catalogue())
+
+    state.change_catalogue(restore)
+    return 200, _catalogue(state)
+
+
+@routes.add("GET", "/_sim/test-packages")
+def sim_test_packages(state, m, q, body, headers):
+    """The test packages (PlanDefinitions) received, by id; ?code= filters by procedure code."""
+    with state.lock:
+        items = list(state.test_packages.values())
+    if _one(q, "code"):
+        items = [r for r in items if any(i.get("value") == _one(q, "code") for i in r.get("identifier", []))]
+    return 200, {"items": items}
 
 
 def _filter_phone(items, q, key="phone"):
@@ -765,12 +866,14 @@ class Handler(BaseHTTPRequestHandler):
         if getattr(self.server, "verbose", False):
             super().log_message(fmt, *args)
 
-    def _send(self, status: int, payload, content_type="application/json; charset=utf-8"):
+    def _send(self, status: int, payload, content_type="application/json; charset=utf-8", headers=None):
         raw = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
         if self.path.startswith("/fhir/") and content_type.startswith("application/json"):
             content_type = "application/fhir+json; charset=utf-8"
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(raw)))
         self.end_headers()
         self.wfile.write(raw)

@@ -2,7 +2,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import User
-from catalog.models import IncisionClass, Procedure, SurgicalGrade, TestPackageItem
+from cases.models import AnaesthesiaMethod
+from catalog.models import IncisionClass, Procedure, SurgicalGrade, TestPackageItem, TestPackageKind
 from org.models import Department, Ward
 
 
@@ -18,7 +19,7 @@ class _WardRefSerializer(serializers.ModelSerializer):
         fields = ["uuid", "code", "name"]
 
 
-class _DoctorRefSerializer(serializers.ModelSerializer):
+class DoctorRefSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["uuid", "name", "employee_no", "title"]
@@ -34,7 +35,7 @@ class TestPackageItemSerializer(serializers.ModelSerializer):
 class ProcedureSerializer(serializers.ModelSerializer):
     department = _DepartmentRefSerializer(read_only=True, allow_null=True)
     wards = _WardRefSerializer(many=True, read_only=True)
-    admitted_doctors = _DoctorRefSerializer(many=True, read_only=True)
+    admitted_doctors = DoctorRefSerializer(many=True, read_only=True)
     test_package_items = TestPackageItemSerializer(many=True, read_only=True)
 
     class Meta:
@@ -56,6 +57,14 @@ class _ProcedureWriteBase(serializers.Serializer):
     requires_anaesthesia_clinic = serializers.BooleanField(required=False)
     default_duration_minutes = serializers.IntegerField(required=False, min_value=5, max_value=720)
     is_active = serializers.BooleanField(required=False)
+    body_site = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    anaesthesia_methods = serializers.ListField(
+        child=serializers.ChoiceField(choices=AnaesthesiaMethod.choices), required=False, max_length=5
+    )
+    notice_text = serializers.CharField(max_length=4000, required=False, allow_blank=True, trim_whitespace=False)
+    patient_instructions = serializers.CharField(
+        max_length=4000, required=False, allow_blank=True, trim_whitespace=False
+    )
 
 
 class ProcedureCreateSerializer(_ProcedureWriteBase):
@@ -85,3 +94,42 @@ class ProcedureSyncResultSerializer(serializers.Serializer):
     deactivated = serializers.IntegerField()
     reactivated = serializers.IntegerField()
     skipped = ProcedureSyncSkippedSerializer(many=True)
+    warnings = ProcedureSyncSkippedSerializer(many=True)
+    not_modified = serializers.BooleanField(help_text="the HIS catalogue had not changed since the last sync")
+    version = serializers.CharField()
+
+
+class ProcedureSyncRequestSerializer(serializers.Serializer):
+    full = serializers.BooleanField(
+        required=False, default=False, help_text="read the whole catalogue even if the HIS says it is unchanged"
+    )
+
+
+class AdmittedDoctorsSerializer(serializers.Serializer):
+    doctors = serializers.SlugRelatedField(
+        slug_field="uuid", queryset=User.objects.select_related("department"), many=True, allow_empty=True,
+        help_text=_("Staff UUIDs; an empty list admits every surgeon of an admitting department."),
+    )
+
+
+class TestPackageItemInputSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=40)
+    name = serializers.CharField(max_length=100)
+    kind = serializers.ChoiceField(choices=TestPackageKind.choices)
+
+
+class TestPackageSerializer(serializers.Serializer):
+    items = TestPackageItemInputSerializer(many=True, allow_empty=True, max_length=50)
+
+
+class TestPackageReadSerializer(serializers.Serializer):
+    items = TestPackageItemSerializer(many=True)
+    updated_at = serializers.DateTimeField(allow_null=True)
+    pushed_at = serializers.DateTimeField(allow_null=True)
+    his_id = serializers.CharField()
+
+
+class WardProceduresSerializer(serializers.Serializer):
+    procedures = serializers.SlugRelatedField(
+        slug_field="uuid", queryset=Procedure.objects.all(), many=True, allow_empty=True
+    )

@@ -9,7 +9,7 @@ from catalog.services import (
     procedure_update,
 )
 from core.errors import ExternalServiceError, InvalidInput
-from integrations.ports.his import HisProcedure
+from integrations.ports.his import HisProcedure, HisProcedureCatalogue
 from integrations.registry import override_port
 from org.models import ManagementMode
 from tests.builders import authenticate, make_department, make_staff, make_ward
@@ -18,15 +18,17 @@ pytestmark = pytest.mark.django_db
 
 
 class FakeHis:
+    """A HIS that gives no catalogue version: every sync reads the whole catalogue."""
+
     def __init__(self, procedures):
         self.procedures = procedures
 
-    def list_procedures(self):
-        return list(self.procedures)
+    def procedure_catalogue(self, *, known_version=""):
+        return HisProcedureCatalogue(version="", procedures=tuple(self.procedures))
 
 
 class BrokenHis:
-    def list_procedures(self):
+    def procedure_catalogue(self, *, known_version=""):
         raise ConnectionError("HIS down")
 
 
@@ -232,8 +234,8 @@ def test_concurrent_creates_of_one_code_give_one_procedure_and_a_conflict():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_sync_racing_another_sync_is_refused_cleanly():
-    """Two syncs at once (the nightly job and an administrator's click): the later one meets the codes the
-    earlier one is inserting; it must end in a 409 Conflict, not an IntegrityError (500)."""
+    """Two syncs at once (the nightly job and an administrator's click): the later one is refused at once with a
+    409 "already running" while the earlier one is inserting, never an IntegrityError (500) or a wait."""
     import threading
     import time
 
@@ -270,5 +272,5 @@ def test_a_sync_racing_another_sync_is_refused_cleanly():
             t.start()
         for t in threads:
             t.join(timeout=30)
-    assert sorted(outcomes) == ["sync_conflict", "synced"]
+    assert sorted(outcomes) == ["sync_in_progress", "synced"]
     assert Procedure.objects.count() == 2

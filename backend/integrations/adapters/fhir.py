@@ -24,9 +24,12 @@ from integrations.ports.his import (
     HisFeeItem,
     HisPatient,
     HisProcedure,
+    HisProcedureCatalogue,
     HisStaffMember,
     HisVisit,
     Identifier,
+    TestPackage,
+    TestPackageReceipt,
 )
 from integrations.ports.lis import LabReport, LabResult
 from integrations.ports.pacs import ExamReport
@@ -48,6 +51,9 @@ DEFAULT_SYSTEMS = {
     "interpretation": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
     "report_category": "http://terminology.hl7.org/CodeSystem/v2-0074",
     "procedure_codesystem_id": "day-surgery-procedures",
+    "test_package": _SID + "day-surgery-test-package",
+    "lab_item": "https://fhir.hospital.example/CodeSystem/lab-panel",
+    "exam_item": "https://fhir.hospital.example/CodeSystem/exam-item",
 }
 # Patient identifier systems we keep, by our PatientIdentifier system name.
 _PATIENT_ID_KEYS = ("reg_no", "outpatient_no", "inpatient_no", "id_card")
@@ -171,21 +177,68 @@ def map_staff(role: dict, practitioner: dict) -> HisStaffMember:
     )
 
 
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _first_of(props: dict[str, list]):
+    return lambda code: (props.get(code) or [None])[0]
+
+
 def map_procedures(codesystem: dict) -> list[HisProcedure]:
     out = []
     for concept in codesystem.get("concept", []):
-        props = {}
+        props: dict[str, list] = {}  # a property may repeat (one "anaesthesia" per method)
         for p in concept.get("property", []):
             value = next((v for k, v in p.items() if k.startswith("value")), None)
-            props[p.get("code")] = value
-        try:
-            grade = int(props.get("grade"))
-        except (TypeError, ValueError):
+            props.setdefault(p.get("code"), []).append(value)
+
+        first = _first_of(props)
+        grade = _int(first("grade"))
+        if grade is None:
             continue  # a procedure without a grade cannot be offered for day surgery (grading rules)
-        out.append(HisProcedure(code=props.get("icd9cm") or concept["code"], name=concept.get("display", ""),
-                                grade=grade, incision_class=str(props.get("incision-class") or ""),
-                                department_code=props.get("department") or ""))
+        duration = _int(first("duration"))
+        out.append(HisProcedure(code=first("icd9cm") or concept["code"], name=concept.get("display", ""),
+                                grade=grade, incision_class=str(first("incision-class") or ""),
+                                department_code=first("department") or "",
+                                body_site=str(first("body-site") or "").strip(),
+                                typical_duration_minutes=duration if duration and duration > 0 else None,
+                                anaesthesia_methods=tuple(str(v).strip() for v in props.get("anaesthesia", []) if v)))
     return out
+
+
+def codesystem_version(codesystem: dict, etag: str = "") -> str:
+    """The catalogue's version: the ETag if the server sends one, else CodeSystem.version / meta.versionId."""
+    return etag or codesystem.get("version") or (codesystem.get("meta") or {}).get("versionId") or ""
+
+
+def test_package_resource_id(procedure_code: str) -> str:
+    """Our id for a procedure's PlanDefinition: FHIR ids allow [A-Za-z0-9-.] up to 64 characters."""
+    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "-.") else "-" for c in procedure_code)
+    return f"dsp-{cleaned}"[:64]
+
+
+def test_package_resource(package: TestPackage) -> dict:
+    sys = systems()
+    return {
+        "resourceType": "PlanDefinition",
+        "id": test_package_resource_id(package.procedure_code),
+        "identifier": [{"system": sys["test_package"], "value": package.procedure_code}],
+        "status": "active",
+        "type": {"text": "order-set"},
+        "title": f"{package.procedure_name} 术前检查检验套餐",
+        "useContext": [{"code": {"code": "focus"}, "valueCodeableConcept": {"coding": [
+            {"system": sys["icd9cm"], "code": package.procedure_code, "display": package.procedure_name}]}}],
+        "action": [
+            {"id": f"item-{n}", "title": item.name,
+             "code": [{"coding": [{"system": sys["lab_item" if item.kind == "lab" else "exam_item"],
+                                   "code": item.code, "display": item.name}]}]}
+            for n, item in enumerate(package.items, start=1)
+        ],
+    }
 
 
 def map_charge_item(resource: dict) -> HisFeeItem:
@@ -365,9 +418,32 @@ class FhirHisAdapter:
                 if _ref_id(r.get("practitioner")) in practitioners]
 
     def list_procedures(self) -> list[HisProcedure]:
+        return list(self.procedure_catalogue().procedures)
+
+    def procedure_catalogue(self, *, known_version: str = "") -> HisProcedureCatalogue | None:
+        # A conditional read: a server that keeps the version answers 304 and nothing needs to be parsed.
         codesystem_id = systems()["procedure_codesystem_id"]
-        response = self.fhir.http.get(f"/CodeSystem/{codesystem_id}", operation="list_procedures")
-        return map_procedures(response.json())
+        headers = {"If-None-Match": known_version} if known_version else None
+        response = self.fhir.http.get(f"/CodeSystem/{codesystem_id}", operation="list_procedures",
+                                      headers=headers, accept=(304,))
+        if response.status_code == 304:
+            return None
+        body = response.json()
+        version = codesystem_version(body, response.headers.get("ETag", ""))
+        if known_version and version == known_version:  # a server that ignores If-None-Match
+            return None
+        return HisProcedureCatalogue(version=version, procedures=tuple(map_procedures(body)))
+
+    def push_test_package(self, package: TestPackage, *, idempotency_key: str) -> TestPackageReceipt:
+        # PUT under our own id (update-as-create): repeating it, or pushing a changed package, never duplicates.
+        resource = test_package_resource(package)
+        body = self.fhir.http.request(
+            "PUT", f"/PlanDefinition/{resource['id']}", json=resource, operation="push_test_package",
+            idempotency_key=idempotency_key, headers={"Content-Type": FHIR_JSON},
+            summary={"procedure": package.procedure_code, "items": len(package.items)},
+        ).json()
+        return TestPackageReceipt(his_id=body.get("id") or resource["id"],
+                                  version=str((body.get("meta") or {}).get("versionId") or ""))
 
     def push_admission_certificate(self, certificate: AdmissionCertificate, *,
                                    idempotency_key: str) -> AdmissionCertificateReceipt:

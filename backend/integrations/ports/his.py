@@ -60,6 +60,37 @@ class HisProcedure:
     grade: int  # 1–4 手术级别
     incision_class: str  # "0", "I", "II", "III" (mapped by name, see DOMAIN.md §2.5)
     department_code: str = ""
+    body_site: str = ""  # 手术部位
+    typical_duration_minutes: int | None = None  # None: the HIS does not say
+    anaesthesia_methods: tuple[str, ...] = ()  # as the HIS names them ("全身麻醉", "局麻"...): mapped by name
+
+
+@dataclass(frozen=True)
+class HisProcedureCatalogue:
+    version: str  # the HIS's version / ETag of the whole catalogue ("" if it gives none)
+    procedures: tuple[HisProcedure, ...]
+
+
+@dataclass(frozen=True)
+class TestPackageLine:
+    code: str  # the HIS order item code (检验项目 / 检查项目)
+    name: str
+    kind: str  # "lab" | "exam"
+
+
+@dataclass(frozen=True)
+class TestPackage:
+    """A procedure's pre-operative test package (检查检验套餐), so the HIS can order it in one go."""
+
+    procedure_code: str
+    procedure_name: str
+    items: tuple[TestPackageLine, ...]
+
+
+@dataclass(frozen=True)
+class TestPackageReceipt:
+    his_id: str  # the HIS record id of the package
+    version: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +144,12 @@ class HisPort(Protocol):
     def list_staff(self, *, id_number: str | None = None, phone: str | None = None) -> list[HisStaffMember]: ...
 
     def list_procedures(self) -> list[HisProcedure]: ...
+
+    def procedure_catalogue(self, *, known_version: str = "") -> HisProcedureCatalogue | None:
+        """The whole catalogue, or None when the HIS says it is still `known_version` (nothing to do)."""
+        ...
+
+    def push_test_package(self, package: TestPackage, *, idempotency_key: str) -> TestPackageReceipt: ...
 
     def push_admission_certificate(self, certificate: AdmissionCertificate, *,
                                    idempotency_key: str) -> AdmissionCertificateReceipt: ...
