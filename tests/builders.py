@@ -202,3 +202,24 @@ def authenticate(client, principal, **token_kwargs):
     token = patient_token(principal, **token_kwargs) if principal.is_patient else staff_token(principal, **token_kwargs)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
+
+
+# --- capacity: resources and quotas (built through capacity.services) ------------------------------------------
+
+
+def make_capacity(owner, *, day, session="am", max_bookings=5, resources=1, kind="resource"):
+    """One dated capacity slot of `owner` (a surgeon, medical group or department): a weekly template row for
+    that weekday and session, generated for `day`. Returns the slot."""
+    from capacity.models import CapacitySlot, owner_key_of
+    from capacity.selectors import template_list
+    from capacity.services import slots_generate, template_set
+
+    rows = [
+        {"weekday": r.weekday, "session": r.session, "resources": r.resources, "max_bookings": r.max_bookings}
+        for r in template_list(owner=owner, kind=kind)
+        if (r.weekday, r.session) != (day.weekday(), session)
+    ]
+    rows.append({"weekday": day.weekday(), "session": session, "resources": resources, "max_bookings": max_bookings})
+    template_set(actor=None, owner=owner, kind=kind, rows=rows)
+    slots_generate(actor=None, owner=owner, kind=kind, date_from=day, date_to=day)
+    return CapacitySlot.objects.get(owner_key=owner_key_of(owner), kind=kind, date=day, session=session)
