@@ -211,9 +211,6 @@ def _effect_confirm(case, data, at, actor):
     from capacity.places import place_take  # capacity imports cases: resolved at call time
 
     place_take(case=case, planned_date=case.planned_date, session=case.planned_session)
-    from capacity.places import place_take  # capacity imports cases: resolved at call time
-
-    place_take(case=case, planned_date=case.planned_date, session=case.planned_session)
     case.booked_at = at
     if actor.get("user") is not None and case.booked_by_id is None:
         case.booked_by = actor["user"]
@@ -228,17 +225,8 @@ def _release_places(case):
     place_release(case=case)
 
 
-def _release_places(case):
-    """B4, B6: a booking that ends before the patient arrived gives its places back (once). A case that went on
-    (operated, discharged, transferred) keeps its place: the past timetable and the utilisation show who came."""
-    from capacity.places import place_release
-
-    place_release(case=case)
-
-
 def _effect_pool(case, data, at, actor):
     case.end_reason = data["reason"]
-    _release_places(case)
     _release_places(case)
 
 
@@ -277,9 +265,6 @@ def _effect_reschedule(case, data, at, actor):
     from capacity.places import place_move  # a full new date raises and rolls back: the old places stay
 
     place_move(case=case, planned_date=case.planned_date, session=case.planned_session)
-    from capacity.places import place_move  # a full new date raises and rolls back: the old places stay
-
-    place_move(case=case, planned_date=case.planned_date, session=case.planned_session)
 
 
 def cancel_stage_for(case, at):
@@ -303,7 +288,6 @@ def _effect_cancel(case, data, at, actor):
     if case.state == S.ADMITTED:
         case.discharged_at = at  # admitted, not operated, sent home: the stay ends here
     _release_places(case)
-    _release_places(case)
 
 
 def _effect_no_show(case, data, at, actor):
@@ -311,7 +295,6 @@ def _effect_no_show(case, data, at, actor):
     case.end_reason = data.get("reason", "")
     if case.theatre_schedule_status != TheatreScheduleStatus.NOT_SENT:
         case.theatre_schedule_status = TheatreScheduleStatus.NOT_TO_BE_SCHEDULED
-    _release_places(case)
     _release_places(case)
 
 
@@ -321,7 +304,6 @@ def _effect_terminate(case, data, at, actor):
     case.anaesthesia_clinic_status = AnaesthesiaClinicStatus.FAILED
     if case.theatre_schedule_status != TheatreScheduleStatus.NOT_SENT:
         case.theatre_schedule_status = TheatreScheduleStatus.NOT_TO_BE_SCHEDULED
-    _release_places(case)
     _release_places(case)
 
 
