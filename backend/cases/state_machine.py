@@ -380,7 +380,7 @@ TRANSITIONS: dict[str, Transition] = {
            perms.RECORD_THEATRE_SCHEDULE, _("Theatre cancelled the schedule"), optional=("reason",),
            effect=_effect_theatre_cancelled),
         _T("reschedule", frozenset({S.BOOKED, S.APPLICATION_SENT}), None, "cases.case.rescheduled",
-           perms.RESCHEDULE_CASE, _("Reschedule"), required=("planned_date",), optional=("planned_session", "reason"),
+           perms.RESCHEDULE_CASE, _("Reschedule"), required=("planned_date", "reason"), optional=("planned_session",),
            guard=_all(_guard_session, _guard_reschedule), effect=_effect_reschedule,
            refusals={S.SCHEDULED: errors.RescheduleRequiresRollBack}),
         _T("cancel", PRE_ADMISSION_STATES | {S.ADMITTED}, S.CANCELLED, "cases.case.cancelled", perms.CANCEL_CASE,

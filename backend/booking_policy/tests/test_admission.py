@@ -156,10 +156,10 @@ def test_reschedule_rechecks_admission_at_the_new_date(w):
     case_transition(case=case, transition="confirm", actor=None)
     with pytest.raises(AdmissionRefused) as info:
         case_transition(case=case, transition="reschedule", actor=None,
-                        planned_date=timezone.localdate() + timedelta(days=30))
+                        planned_date=timezone.localdate() + timedelta(days=30), reason="患者要求改期")
     assert info.value.extra["reason_code"] == "age_above_maximum"
     case_transition(case=case, transition="reschedule", actor=None,
-                    planned_date=timezone.localdate() + timedelta(days=10))
+                    planned_date=timezone.localdate() + timedelta(days=10), reason="患者要求改期")
 
 
 @pytest.mark.req("B3", "U4")

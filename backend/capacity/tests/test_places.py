@@ -150,11 +150,12 @@ def test_reschedule_moves_the_place_and_a_full_target_keeps_the_old_one(ward, su
     first = make_capacity(surgeon, day=day, max_bookings=3)
     second = make_capacity(surgeon, day=later, max_bookings=1)
     case = _confirm(_draft(ward, surgeon), day)
-    case = case_transition(case=case, transition="reschedule", actor=None, planned_date=later, planned_session="am")
+    case = case_transition(case=case, transition="reschedule", actor=None, planned_date=later, planned_session="am",
+                           reason="改期")
     assert (_reload(first).used, _reload(second).used) == (0, 1)
     other = _confirm(_draft(ward, surgeon), day)
     error = _refusal(case_transition, case=other, transition="reschedule", actor=None, planned_date=later,
-                     planned_session="am")
+                     planned_session="am", reason="改期")
     assert error.code == "no_places_left"
     other.refresh_from_db()
     assert other.planned_date == day and (_reload(first).used, _reload(second).used) == (1, 1)

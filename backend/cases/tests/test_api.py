@@ -146,7 +146,7 @@ def test_transition_endpoints_follow_the_table(api_client, ward, nurse):
 
     response = api_client.post(
         f"/api/v1/cases/{case.uuid}/reschedule/",
-        {"planned_date": str(timezone.localdate() + timedelta(days=2)), "version": version - 1},
+        {"planned_date": str(timezone.localdate() + timedelta(days=2)), "reason": "患者要求改期", "version": version - 1},
         format="json",
     )
     assert response.status_code == 409 and response.json()["error"]["code"] == "version_conflict"

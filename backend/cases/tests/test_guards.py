@@ -70,12 +70,13 @@ def test_roll_back_allowed_while_unscheduled_and_refused_once_scheduled():
 def test_reschedule_moves_the_date_in_the_same_state_and_is_refused_once_scheduled():
     case = make_case("application_sent")
     new_date = timezone.localdate() + timedelta(days=7)
-    case = case_transition(case=case, transition="reschedule", actor=None, planned_date=new_date, planned_session="pm")
+    case = case_transition(case=case, transition="reschedule", actor=None, planned_date=new_date, planned_session="pm",
+                           reason="患者要求改期")
     assert (case.state, case.planned_date, case.planned_session) == (CaseState.APPLICATION_SENT, new_date, "pm")
     assert _code(lambda: case_transition(case=case, transition="reschedule", actor=None, planned_date=new_date,
-                                         planned_session="pm")) == "reschedule_unchanged"
+                                         planned_session="pm", reason="改期")) == "reschedule_unchanged"
     assert _code(lambda: case_transition(case=case, transition="reschedule", actor=None,
-                                         planned_date=timezone.localdate() - timedelta(days=1))) == (
+                                         planned_date=timezone.localdate() - timedelta(days=1), reason="改期")) == (
         "planned_date_in_past"
     )
     scheduled = make_case("scheduled")

@@ -60,7 +60,7 @@ def valid_data(name):
     return {
         "to_pending_pool": {"reason": "患者犹豫"},
         "roll_back_application": {"reason": "需补充检查"},
-        "reschedule": {"planned_date": timezone.localdate() + timedelta(days=3)},
+        "reschedule": {"planned_date": timezone.localdate() + timedelta(days=3), "reason": "患者要求改期"},
         "cancel": {"reason_code": "patient_unwell", "reason_text": "发热"},
         "terminate": {"reason": "麻醉门诊评估不通过"},
         "transfer_to_inpatient": {"reason": "术后出血需观察", "inpatient_ward_name": "普外一病区"},
