@@ -368,3 +368,14 @@ CELERY_BEAT_SCHEDULE["booking_policy.surgeon_assignment_todos"] = {
     "task": "booking_policy.surgeon_assignment_todos",
     "schedule": 3600.0,
 }
+# Booking flow (B1, B7, B9). HIS workstation clients that may launch bookings, "client_id:secret,…" (empty: off).
+BOOKING_HIS_CLIENTS = dict(item.split(":", 1) for item in env_list("BOOKING_HIS_CLIENTS") if ":" in item)
+BOOKING_HIS_SIGNATURE_WINDOW_SECONDS = env_int("BOOKING_HIS_SIGNATURE_WINDOW_SECONDS", 300)
+BOOKING_LAUNCH_TICKET_SECONDS = env_int("BOOKING_LAUNCH_TICKET_SECONDS", 120)  # the doctor's single-use link
+BOOKING_DOCTOR_LAUNCH_URL = env("BOOKING_DOCTOR_LAUNCH_URL", "/booking/launch?ticket={ticket}&draft={draft}")
+BOOKING_DRAFT_TIMEOUT_MINUTES = env_int("BOOKING_DRAFT_TIMEOUT_MINUTES", 120)  # then the draft enters the pool
+BOOKING_PATIENT_APP_PAGE = env("BOOKING_PATIENT_APP_PAGE", "pages/case/detail?case={case}")
+BOOKING_PATIENT_H5_URL = env("BOOKING_PATIENT_H5_URL", "https://patient.example.invalid/cases/{case}")
+BOOKING_WECHAT_TEMPLATE_ID = env("BOOKING_WECHAT_TEMPLATE_ID", "DS-BOOKED")
+BOOKING_SMS_TEMPLATE = env("BOOKING_SMS_TEMPLATE", "booking_confirmed")
+CELERY_BEAT_SCHEDULE["booking.pool_stale_drafts"] = {"task": "booking.pool_stale_drafts", "schedule": 300.0}
