@@ -427,7 +427,7 @@ def procedure_set_admitted_doctors(*, actor, procedure, doctors):
     """Replace the surgeons admitted to a procedure (准入医生); empty = any surgeon of an admitting department.
 
     Only enabled, real (not virtual) staff of the procedure's hospital can be admitted."""
-    procedure = Procedure.objects.select_for_update().select_related("department").get(pk=procedure.pk)
+    procedure = Procedure.objects.select_for_update(of=("self",)).select_related("department").get(pk=procedure.pk)
     hospital_id = _hospital_of(procedure, actor)
     doctors = list(dict.fromkeys(doctors))
     refused = [

@@ -10,6 +10,7 @@ from accounts.permissions import requires
 from catalog.api.filters import ProcedureFilter
 from catalog.api.serializers import (
     AdmittedDoctorsSerializer,
+    DoctorRefSerializer,
     ProcedureCreateSerializer,
     ProcedureSerializer,
     ProcedureSyncRequestSerializer,
@@ -18,7 +19,6 @@ from catalog.api.serializers import (
     TestPackageReadSerializer,
     TestPackageSerializer,
     WardProceduresSerializer,
-    DoctorRefSerializer,
 )
 from catalog.permissions import MANAGE_CATALOG, VIEW_CATALOG
 from catalog.selectors import procedure_list, ward_procedure_list
