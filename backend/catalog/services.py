@@ -97,11 +97,19 @@ def _validate_grade(grade):
         raise InvalidInput(_("The surgical grade must be 1 to 4."), fields={"grade": [_("The surgical grade must be 1 to 4.")]})
 
 
+def _replace_links(link_model, owner_field, owner, other_field, others):
+    """Make `owner`'s links (rows of `link_model`) point to exactly `others`: delete the extra, add the missing."""
+    wanted = {o.pk for o in others}
+    links = link_model.objects.filter(**{owner_field: owner})
+    current = set(links.values_list(f"{other_field}_id", flat=True))
+    links.filter(**{f"{other_field}_id__in": current - wanted}).delete()
+    link_model.objects.bulk_create(
+        [link_model(**{owner_field: owner, f"{other_field}_id": pk}) for pk in wanted - current]
+    )
+
+
 def _set_wards(procedure, wards):
-    wanted = {w.pk for w in wards}
-    current = set(procedure.ward_links.values_list("ward_id", flat=True))
-    ProcedureWard.objects.filter(procedure=procedure, ward_id__in=current - wanted).delete()
-    ProcedureWard.objects.bulk_create([ProcedureWard(procedure=procedure, ward_id=w) for w in wanted - current])
+    _replace_links(ProcedureWard, "procedure", procedure, "ward", wards)
 
 
 @transaction.atomic
@@ -440,10 +448,7 @@ def procedure_set_admitted_doctors(*, actor, procedure, doctors):
             "names": "、".join(d.name for d in refused)}
         raise InvalidInput(message, fields={"doctors": [message]})
     before = sorted(str(u) for u in procedure.doctor_links.values_list("doctor__uuid", flat=True))
-    wanted = {d.pk for d in doctors}
-    current = set(procedure.doctor_links.values_list("doctor_id", flat=True))
-    ProcedureDoctor.objects.filter(procedure=procedure, doctor_id__in=current - wanted).delete()
-    ProcedureDoctor.objects.bulk_create([ProcedureDoctor(procedure=procedure, doctor_id=d) for d in wanted - current])
+    _replace_links(ProcedureDoctor, "procedure", procedure, "doctor", doctors)
     after = sorted(str(d.uuid) for d in doctors)
     if after != before:
         audit_record(actor=actor, action=AuditAction.UPDATE, target=procedure, before={"admitted_doctors": before},
@@ -534,10 +539,7 @@ def ward_set_procedures(*, actor, ward, procedures):
     """Replace the procedures a ward admits (the same links `procedure_update(wards=...)` edits)."""
     ward = Ward.objects.select_for_update().get(pk=ward.pk)  # one writer per ward's list at a time
     before = sorted(ProcedureWard.objects.filter(ward=ward).values_list("procedure__code", flat=True))
-    wanted = {p.pk for p in procedures}
-    current = set(ProcedureWard.objects.filter(ward=ward).values_list("procedure_id", flat=True))
-    ProcedureWard.objects.filter(ward=ward, procedure_id__in=current - wanted).delete()
-    ProcedureWard.objects.bulk_create([ProcedureWard(procedure_id=p, ward=ward) for p in wanted - current])
+    _replace_links(ProcedureWard, "ward", ward, "procedure", procedures)
     after = sorted({p.code for p in procedures})
     if after != before:
         audit_record(actor=actor, action=AuditAction.UPDATE, target=ward, before={"procedures": before},

@@ -143,3 +143,36 @@ def test_cli_starts_a_server():
 def test_root_lists_the_service_bases(sim):
     body = requests.get(f"{sim}/", timeout=5).json()
     assert body["service"] == "hospital simulator" and body["bases"]["fhir"] == "/fhir"
+
+
+def test_procedure_catalogue_has_a_version_answers_304_and_changes_at_runtime(sim):
+    url = f"{sim}/fhir/CodeSystem/day-surgery-procedures"
+    first = requests.get(url, timeout=5)
+    etag = first.headers["ETag"]
+    phaco = next(c for c in first.json()["concept"] if c["code"] == "13.41")
+    props = [(p["code"], next(v for k, v in p.items() if k.startswith("value"))) for p in phaco["property"]]
+    assert ("body-site", "眼") in props and ("duration", 30) in props and ("anaesthesia", "局部麻醉") in props
+    assert requests.get(url, headers={"If-None-Match": etag}, timeout=5).status_code == 304
+    try:
+        changed = requests.post(f"{sim}/_sim/procedures", json={"code": "13.41", "grade": 4}, timeout=5).json()
+        assert next(i for i in changed["items"] if i["code"] == "13.41")["grade"] == 4
+        again = requests.get(url, headers={"If-None-Match": etag}, timeout=5)
+        assert again.status_code == 200 and again.headers["ETag"] != etag
+        requests.delete(f"{sim}/_sim/procedures/13.41", timeout=5)
+        assert all(c["code"] != "13.41" for c in requests.get(url, timeout=5).json()["concept"])
+    finally:
+        requests.delete(f"{sim}/_sim/procedures", timeout=5)
+    assert requests.get(url, timeout=5).headers["ETag"] == etag  # the original catalogue, the original version
+
+
+def test_test_package_plan_definition_is_stored_and_versioned(sim):
+    body = {"resourceType": "PlanDefinition", "id": "dsp-86.3",
+            "identifier": [{"system": "https://fhir.hospital.example/sid/day-surgery-test-package", "value": "86.3"}],
+            "action": [{"title": "血常规", "code": [{"coding": [{"code": "CBC"}]}]}]}
+    url = f"{sim}/fhir/PlanDefinition/dsp-86.3"
+    assert requests.put(url, json=body, timeout=5).status_code == 201
+    second = requests.put(url, json=body, timeout=5)
+    assert second.status_code == 200 and second.json()["meta"]["versionId"] == "2"
+    assert [p["id"] for p in requests.get(f"{sim}/_sim/test-packages", params={"code": "86.3"}, timeout=5).json()["items"]] == ["dsp-86.3"]
+    assert requests.put(f"{sim}/fhir/PlanDefinition/other", json=body, timeout=5).status_code == 400  # id mismatch
+    assert requests.put(url, json={**body, "identifier": []}, timeout=5).status_code == 400
