@@ -43,6 +43,16 @@ def _seed():
     procedure_create(actor=None, code="51.2300", name="腹腔镜胆囊切除术", grade=3, incision_class="II",
                      department=ward.department, wards=[ward])
     make_case(ward=ward)
+    from django.utils import timezone
+
+    from tests.builders import make_capacity
+
+    make_capacity(make_staff("doctor"), day=timezone.localdate())  # a capacity slot (its own surgeon: no limits here)
+    from booking_policy.services import admission_rule_create, booking_mode_grant_create
+
+    admission_rule_create(actor=None, hospital=ward.department.hospital, name="年龄", kind="age", max_age=80)
+    booking_mode_grant_create(actor=None, mode="group", grantee_kind="doctor", grantee_user=leader)
+    make_case("pending_pool", ward=ward)  # a pending-pool entry to resume
     return ward
 
 
