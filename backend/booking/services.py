@@ -33,10 +33,10 @@ from booking.models import LaunchTicket, PendingPoolEntry, PoolReason
 from cases import permissions as case_perms
 from cases.models import CaseEvent, CaseState, SurgicalCase
 from cases.services import (
-    _append_event,  # TODO(lead): make public in cases.services (case_append_event); C is editing that file now
-    _lock_authorised,
     actor_info,
+    case_append_event,
     case_create,
+    case_lock_for_change,
     case_transition,
     patient_get_or_create_by_reg_no,
     patient_get_or_create_from_his,
@@ -129,10 +129,7 @@ def _start(*, actor, patient, ward, surgeon, visit, diagnosis_code, diagnosis_na
     if visit_no:
         SurgicalCase.objects.filter(pk=case.pk).update(visit_no=visit_no)
         case.visit_no = visit_no
-    _append_event(
-        case, type="booking.draft_started", occurred_at=timezone.now(), actor=actor_info(actor),
-        from_state=case.state, to_state=case.state, payload={"source": source, "visit_no": visit_no},
-    )
+    case_append_event(case, type="booking.draft_started", actor=actor, payload={"source": source, "visit_no": visit_no})
     return case
 
 
@@ -206,7 +203,7 @@ def booking_draft_start(*, actor, ward, reg_no="", patient=None, surgeon=None, v
 @transaction.atomic
 def booking_update(*, case, actor, expected_version=None, **changes) -> SurgicalCase:
     """Change what the doctor supplies on a draft; derived fields follow (booking.derivation)."""
-    locked = _lock_authorised(case, actor=actor, slug=case_perms.BOOK_CASE.slug, expected_version=expected_version)
+    locked = case_lock_for_change(case, actor=actor, slug=case_perms.BOOK_CASE.slug, expected_version=expected_version)
     if locked.state != CaseState.DRAFT:
         raise NotADraft(extra={"state": locked.state})
     if "ward" in changes and not ward_scope_for(actor).allows_ward(changes["ward"].pk):
@@ -220,10 +217,7 @@ def booking_update(*, case, actor, expected_version=None, **changes) -> Surgical
     if "assistants" in changes:
         locked.assistants.set(changes["assistants"] or [])
     after = derivation.snapshot(locked)
-    _append_event(
-        locked, type="booking.draft_updated", occurred_at=timezone.now(), actor=actor_info(actor),
-        from_state=locked.state, to_state=locked.state, payload={"fields": sorted(changed)},
-    )
+    case_append_event(locked, type="booking.draft_updated", actor=actor, payload={"fields": sorted(changed)})
     audit_record(actor=actor, action=AuditAction.UPDATE, target=locked,
                  before={k: before[k] for k in changed if k in before},
                  after={k: after[k] for k in changed if k in after}, detail="booking draft")
@@ -264,9 +258,8 @@ def booking_confirm(*, case, actor, planned_date=None, planned_session=None, exp
 @transaction.atomic
 def _record_refusal(*, case, actor, refusal, planned_date, planned_session):
     locked = SurgicalCase.objects.select_for_update(of=("self",)).select_related("ward", "patient").get(pk=case.pk)
-    _append_event(
-        locked, type=REFUSAL_EVENT, occurred_at=timezone.now(), actor=actor_info(actor), from_state=locked.state,
-        to_state=locked.state,
+    case_append_event(
+        locked, type=REFUSAL_EVENT, actor=actor,
         payload={"code": refusal.code, "message": str(refusal.message), "rule": refusal.extra.get("rule") or {},
                  "reason": refusal.extra.get("reason", ""), "planned_date": planned_date,
                  "planned_session": planned_session},

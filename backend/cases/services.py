@@ -160,6 +160,19 @@ def _lock_authorised(case, *, actor, slug, expected_version=None, patient_may=Fa
     return locked
 
 
+def case_lock_for_change(case, *, actor, slug, expected_version=None) -> SurgicalCase:
+    """For other contexts' services that change a case beside its state (the booking draft): lock the row,
+    authorise the actor (ward scope, then `slug`), check the version the client saw."""
+    return _lock_authorised(case, actor=actor, slug=slug, expected_version=expected_version)
+
+
+def case_append_event(case, *, type, actor, payload=None):
+    """Record an event of another context on the case's timeline (and the outbox), now, in the caller's
+    transaction; the caller holds the case row lock. The case's state is unchanged."""
+    return _append_event(case, type=type, occurred_at=timezone.now(), actor=actor_info(actor),
+                         from_state=case.state, to_state=case.state, payload=payload)
+
+
 def save_case(case):
     """Save under a savepoint: the one-active-booking-per-day constraint answers 409, not a broken transaction."""
     try:
