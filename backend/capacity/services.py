@@ -58,7 +58,7 @@ def _check_not_past(day, field):
 
 
 def _audit(actor, detail, owner, after):
-    audit_record(actor=actor, action=AuditAction.CONFIG, target_type="capacity.capacityslot",
+    audit_record(actor=actor, system=actor is None, action=AuditAction.CONFIG, target_type="capacity.capacityslot",
                  target_id=str(owner.uuid), target_repr=str(owner), after=after, detail=detail)
 
 
@@ -94,7 +94,7 @@ def template_set(*, actor, owner, kind, rows) -> list[WeeklyTemplate]:
     ]
     for row in created:
         row.save()
-    audit_record(actor=actor, action=AuditAction.CONFIG, target_type="capacity.weeklytemplate",
+    audit_record(actor=actor, system=actor is None, action=AuditAction.CONFIG, target_type="capacity.weeklytemplate",
                  target_id=str(owner.uuid), target_repr=str(owner), before=before,
                  after=[_row_repr(r) for r in created], detail=f"template set ({kind})")
     return created
@@ -298,7 +298,7 @@ def slot_update(*, actor, slot, resources=None, max_bookings=None) -> CapacitySl
     slot.max_bookings = slot.max_bookings if max_bookings is None else max_bookings
     slot.source = SlotSource.MANUAL
     slot.save()
-    audit_record(actor=actor, action=AuditAction.CONFIG, target=slot, before=before,
+    audit_record(actor=actor, system=actor is None, action=AuditAction.CONFIG, target=slot, before=before,
                  after={"resources": slot.resources, "max_bookings": slot.max_bookings}, detail="slot updated")
     return slot
 
@@ -348,7 +348,7 @@ def exception_create(*, actor, owner, kind, date, session="", closed=True, resou
     )
     exc.save()
     _reapply(owner, kind, date, session)
-    audit_record(actor=actor, action=AuditAction.CONFIG, target=exc, after=_exception_repr(exc),
+    audit_record(actor=actor, system=actor is None, action=AuditAction.CONFIG, target=exc, after=_exception_repr(exc),
                  detail="date exception created")
     return exc
 
@@ -362,5 +362,5 @@ def exception_delete(*, actor, exception):
     owner, kind, day, session = exc.owner, exc.kind, exc.date, exc.session
     exc.delete()
     _reapply(owner, kind, day, session)
-    audit_record(actor=actor, action=AuditAction.CONFIG, target_type="capacity.dateexception",
+    audit_record(actor=actor, system=actor is None, action=AuditAction.CONFIG, target_type="capacity.dateexception",
                  target_id=str(exception.uuid), before=before, detail="date exception deleted")
