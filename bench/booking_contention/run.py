@@ -100,42 +100,53 @@ def check(department, day):
 # --- firing -------------------------------------------------------------------------------------------------------
 
 
-def _one(port, path, token, body, start_at):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    delay = start_at - time.time()
-    if delay > 0:
-        time.sleep(delay)
+def _send(conn, path, token, body):
     began = time.perf_counter()
-    conn.request("POST", path, body=body.encode(), headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    response = conn.getresponse()
-    payload = response.read()
-    ended = time.perf_counter()
-    conn.close()
+    try:
+        conn.request("POST", path, body=body.encode(), headers={
+            "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        response = conn.getresponse()
+        status, payload = response.status, response.read()
+    except OSError as exc:  # counted, never hidden: a reset or timeout is a failed request
+        conn.close()
+        return 0, type(exc).__name__, time.perf_counter() - began, time.time()
     code = ""
-    if response.status >= 400:
+    if status >= 400:
         try:
             code = json.loads(payload)["error"]["code"]
         except (ValueError, KeyError, TypeError):
             code = payload[:80].decode(errors="replace")
-    return response.status, code, ended - began, time.time()
+    return status, code, time.perf_counter() - began, time.time()
+
+
+def _client(port, queue, start_at):
+    """One client thread: a keep-alive connection sending its requests one after the other."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    delay = start_at - time.time()
+    if delay > 0:
+        time.sleep(delay)
+    results = [_send(conn, *request) for request in queue]
+    conn.close()
+    return results
 
 
 def _worker(job):
-    """One process: every request of its share at once, one thread and one connection each."""
+    """One client process: `threads` clients sharing its requests."""
     from concurrent.futures import ThreadPoolExecutor
 
-    port, share, start_at = job
-    with ThreadPoolExecutor(max_workers=len(share)) as pool:
-        return list(pool.map(lambda r: _one(port, *r, start_at), share))
+    port, share, threads, start_at = job
+    queues = [share[i::threads] for i in range(threads)]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return [r for rs in pool.map(lambda q: _client(port, q, start_at), queues) for r in rs]
 
 
-def fire(port, requests, processes):
-    size = math.ceil(len(requests) / processes)
-    shares = [requests[i:i + size] for i in range(0, len(requests), size)]
+def fire(port, requests, processes, concurrency):
+    """Send every request from `processes` processes with `concurrency` requests in flight in all."""
+    shares = [requests[i::processes] for i in range(processes)]
+    threads = max(1, concurrency // processes)
     start_at = time.time() + 2.0  # every process and thread ready before the first request leaves
-    with multiprocessing.Pool(len(shares)) as pool:
-        results = [r for share in pool.map(_worker, [(port, s, start_at) for s in shares]) for r in share]
+    with multiprocessing.Pool(processes) as pool:
+        results = [r for share in pool.map(_worker, [(port, s, threads, start_at) for s in shares]) for r in share]
     elapsed = max(r[3] for r in results) - start_at
     latencies = sorted(r[2] for r in results)
     return {
@@ -197,7 +208,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bookings", type=int, default=200, help="concurrent booking requests (N)")
     parser.add_argument("--places", type=int, default=20, help="places in the department quota (M)")
-    parser.add_argument("--processes", type=int, default=8, help="client processes firing the requests")
+    parser.add_argument("--processes", type=int, default=5, help="client processes firing the requests")
+    parser.add_argument("--concurrency", type=int, default=50,
+                        help="requests in flight at once, over all processes (each holds a database connection on "
+                             "the server: keep it below PostgreSQL's max_connections)")
     args = parser.parse_args()
 
     import psycopg
@@ -227,9 +241,9 @@ def main():
             )
         _wait_ready(port, daphne, log_path)
         print(f"daphne on port {port}; booking endpoint {plan['endpoint'].format('<uuid>')}; "
-              f"{args.processes} client processes\n", flush=True)
+              f"{args.processes} client processes, {args.concurrency} requests in flight\n", flush=True)
 
-        booking = fire(port, [tuple(r) for r in plan["booking"]], args.processes)
+        booking = fire(port, [tuple(r) for r in plan["booking"]], args.processes, args.concurrency)
         statuses = [r[0] for r in booking["results"]]
         codes = [r[1] for r in booking["results"] if r[0] >= 400]
         successes = sum(1 for s in statuses if s < 300)
@@ -243,7 +257,7 @@ def main():
         print(f"  in database  booked {db['booked']}, quota used {db['used']} of {db['max']}, places {db['places']}")
         print(f"  overbooked   {overbooked}")
 
-        bare = fire(port, [tuple(r) for r in plan["bare"]], args.processes)
+        bare = fire(port, [tuple(r) for r in plan["bare"]], args.processes, args.concurrency)
         _report("\nbare endpoint (one INSERT, same server, same authentication)", bare,
                 sum(1 for r in bare["results"] if r[0] < 300), None)
         print(f"\nthroughput ratio booking / bare insert: {booking['throughput'] / bare['throughput']:.2f}")
