@@ -142,7 +142,7 @@ class CapacitySlot(OwnedCapacity):
     resources = models.PositiveSmallIntegerField(_("number of resources"), default=1)
     max_bookings = models.PositiveSmallIntegerField(_("maximum bookings"))
     used = models.PositiveIntegerField(_("places taken"), default=0)
-    closed = models.BooleanField(_("closed"), default=False)
+    closed = models.BooleanField(_("closed for bookings"), default=False)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=SlotSource.choices, default=SlotSource.TEMPLATE)
 
@@ -166,7 +166,7 @@ class DateException(OwnedCapacity):
 
     date = models.DateField(_("date"))
     session = models.CharField(_("session"), max_length=2, choices=Session.choices, blank=True)
-    closed = models.BooleanField(_("closed"), default=True)
+    closed = models.BooleanField(_("closed for bookings"), default=True)
     resources = models.PositiveSmallIntegerField(_("number of resources"), null=True, blank=True)
     max_bookings = models.PositiveSmallIntegerField(_("maximum bookings"), null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=200)
