@@ -265,6 +265,8 @@ _SYNC_LOCK_KEY = int.from_bytes(hashlib.sha1(b"catalog.procedure_sync_from_his")
 
 
 def _take_sync_lock():
+    if connection.vendor != "postgresql":  # SQLite (the local demo) runs one writer at a time anyway
+        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_SYNC_LOCK_KEY])
         if not cursor.fetchone()[0]:

@@ -360,6 +360,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "CaseActorKindEnum": "cases.models.ActorKind",
         "CancelReasonEnum": "cases.models.CancelReason",
         "CancelStageEnum": "cases.models.CancelStage",
+        "AnaesthesiaMethodEnum": "cases.models.AnaesthesiaMethod",
+        "TestPackageKindEnum": "catalog.models.TestPackageKind",
     }
 )
 # B5: tomorrow's bookings under a virtual surgeon become the wards' to-dos (idempotent; hourly so that bookings
