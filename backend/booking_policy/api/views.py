@@ -25,7 +25,7 @@ from booking_policy.permissions import ASSIGN_SURGEON, MANAGE_POLICY, VIEW_POLIC
 from cases import selectors as case_selectors
 from cases.api.serializers import CaseDetailSerializer
 from cases.permissions import BOOK_CASE
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from org.scoping import ward_scope_for
 
 UUID_REGEX = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
@@ -42,7 +42,10 @@ class _PolicyViewSet(viewsets.GenericViewSet):
         return [requires(MANAGE_POLICY.slug)(), SecondFactor()]
 
     def _history(self, model, target_id=None):
-        page = self.paginate_queryset(selectors.config_history(model, target_id=target_id))
+        entries = selectors.config_history(model, target_id=target_id)
+        if target_id is not None and not entries.exists():
+            raise NotFound()  # a deleted row keeps its history; an unknown identifier has none
+        page = self.paginate_queryset(entries)
         return self.get_paginated_response(AuditEntrySerializer(page, many=True).data)
 
 
@@ -98,7 +101,7 @@ class AdmissionRuleViewSet(
         """Who changed this rule, when, with the values before and after (also after it was deleted)."""
         return self._history(AdmissionRule, target_id=uuid)
 
-    @extend_schema(responses={200: AuditEntrySerializer(many=True)})
+    @extend_schema(responses={200: AuditEntrySerializer(many=True)}, operation_id="admission_rules_history_all")
     @action(detail=False, methods=["get"], url_path="history", url_name="all-history")
     def all_history(self, request):
         """Every admission-rule change, newest first."""
@@ -150,7 +153,7 @@ class BookingModeGrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     def history(self, request, uuid=None):
         return self._history(BookingModeGrant, target_id=uuid)
 
-    @extend_schema(responses={200: AuditEntrySerializer(many=True)})
+    @extend_schema(responses={200: AuditEntrySerializer(many=True)}, operation_id="booking_mode_grants_history_all")
     @action(detail=False, methods=["get"], url_path="history", url_name="all-history")
     def all_history(self, request):
         """Who granted or revoked which booking mode, when (the configuration history)."""
