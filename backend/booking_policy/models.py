@@ -181,7 +181,7 @@ class SurgeonAssignmentTask(BaseModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("assigned by"),
     )
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("to-do closed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["planned_date", "id"]

@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('planned_date', models.DateField(db_index=True, verbose_name='planned date')),
                 ('status', models.CharField(choices=[('open', 'open'), ('done', 'surgeon assigned'), ('cancelled', 'no longer needed')], default='open', max_length=10, verbose_name='status')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at')),
+                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='to-do closed at')),
                 ('assigned_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='assigned by')),
                 ('assigned_surgeon', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='assigned surgeon')),
                 ('case', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='surgeon_assignment_task', to='cases.surgicalcase')),
