@@ -362,6 +362,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "CancelStageEnum": "cases.models.CancelStage",
         "AnaesthesiaMethodEnum": "cases.models.AnaesthesiaMethod",
         "TestPackageKindEnum": "catalog.models.TestPackageKind",
+        "SessionEnum": "cases.models.Session",
+        "CapacityKindEnum": "capacity.models.CapacityKind",
     }
 )
 # B5: tomorrow's bookings under a virtual surgeon become the wards' to-dos (idempotent; hourly so that bookings
