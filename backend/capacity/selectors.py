@@ -23,22 +23,21 @@ def template_list(*, owner=None, kind=None):
     return _owned(WeeklyTemplate, owner, kind).order_by("owner_key", "kind", "weekday", "session")
 
 
-def slot_list(*, owner=None, kind=None, date_from=None, date_to=None):
-    qs = _owned(CapacitySlot, owner, kind)
+def _dated(model, owner, kind, date_from, date_to):
+    qs = _owned(model, owner, kind)
     if date_from:
         qs = qs.filter(date__gte=date_from)
     if date_to:
         qs = qs.filter(date__lte=date_to)
     return qs.order_by("date", "session", "owner_key", "kind")
+
+
+def slot_list(*, owner=None, kind=None, date_from=None, date_to=None):
+    return _dated(CapacitySlot, owner, kind, date_from, date_to)
 
 
 def exception_list(*, owner=None, kind=None, date_from=None, date_to=None):
-    qs = _owned(DateException, owner, kind)
-    if date_from:
-        qs = qs.filter(date__gte=date_from)
-    if date_to:
-        qs = qs.filter(date__lte=date_to)
-    return qs.order_by("date", "session", "owner_key", "kind")
+    return _dated(DateException, owner, kind, date_from, date_to)
 
 
 def _figures(slot):
