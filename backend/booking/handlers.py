@@ -1,5 +1,7 @@
 """Outbox consumers of the booking (B8, B9, B7). Each runs after the booking commits, and is retried by the outbox
 until it succeeds; the idempotency keys (per outbox message and channel) make a retry harmless on both sides.
+A receiving system that refuses the content (a 4xx: unknown patient, invalid number) is recorded as `rejected`
+on the booking for staff to act on, not retried: the same request would be refused again.
 
 - `booking.his_certificate`: the admission certificate (入院证) to the HIS — planned time, procedure, notice text;
 - `booking.patient_notice`: the patient's notice with the entry to the patient app — WeChat subscribe message
@@ -45,9 +47,21 @@ def push_admission_certificate(message):
     if case is None or BookingDelivery.objects.filter(idempotency_key=key).exists():
         return
     certificate = admission_certificate(case, sequence=message.payload["sequence"])
-    receipt = get_port("his").push_admission_certificate(certificate, idempotency_key=key)
+    try:
+        receipt = get_port("his").push_admission_certificate(certificate, idempotency_key=key)
+    except ExternalServiceError as exc:
+        if exc.code != "external_rejected":
+            raise  # the HIS is unavailable: the outbox retries
+        _record(case, message, DeliveryChannel.HIS_CERTIFICATE, key, status=DeliveryStatus.REJECTED,
+                detail=_refusal_text(exc))
+        return
     _record(case, message, DeliveryChannel.HIS_CERTIFICATE, key, external_id=receipt.his_id,
             inpatient_no=receipt.inpatient_no, detail=certificate.certificate_no)
+
+
+def _refusal_text(exc):
+    extra = exc.extra or {}
+    return f"HTTP {extra.get('http_status', '')} [{extra.get('remote_code', '')}] {exc.message}"
 
 
 def _wechat_openid(patient):
@@ -88,9 +102,18 @@ def notify_patient(message):
                 detail=fallback or "no WeChat account and no mobile number")
         return
     template, params = notice_sms(case)
-    result = get_port("sms").send(phone=phone, template=template, params=params, idempotency_key=f"{base}:sms")
+    try:
+        result = get_port("sms").send(phone=phone, template=template, params=params, idempotency_key=f"{base}:sms")
+    except ExternalServiceError as exc:
+        if exc.code != "external_rejected":
+            raise
+        _record(case, message, DeliveryChannel.SMS, f"{base}:sms", status=DeliveryStatus.REJECTED,
+                detail=_refusal_text(exc))
+        return
     if not result.accepted:
-        raise ExternalServiceError(f"SMS not accepted: {result.error}", code="external_rejected")
+        _record(case, message, DeliveryChannel.SMS, f"{base}:sms", status=DeliveryStatus.REJECTED,
+                detail=f"SMS not accepted: {result.error}")
+        return
     _record(case, message, DeliveryChannel.SMS, f"{base}:sms", external_id=result.message_id, detail=fallback)
 
 

@@ -78,6 +78,7 @@ class DeliveryChannel(models.TextChoices):
 
 class DeliveryStatus(models.TextChoices):
     SENT = "sent", _("sent")
+    REJECTED = "rejected", _("rejected by the receiving system (needs attention, not retried)")
     UNDELIVERABLE = "undeliverable", _("undeliverable (no channel reaches the patient)")
 
 

@@ -166,3 +166,15 @@ def test_outpatient_surgery_books_the_same_way_with_guidance_and_no_admission_st
     refused = api_client.post(f"/api/v1/cases/{uuid}/admit/", {}, format="json")
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "not_applicable_to_management_mode"
     assert case_transition(case=case, transition="enter_theatre", actor=None).state == "in_theatre"
+
+
+@pytest.mark.req("B8")
+def test_a_certificate_the_his_refuses_is_shown_as_rejected_not_retried(api_client, world, hospital_sim,
+                                                                         django_capture_on_commit_callbacks):
+    authenticate(api_client, world["doctor"])
+    stranger = make_patient(reg_no="R-NOT-IN-HIS", phone="13810003601")  # the HIS does not know this patient
+    uuid = _book(api_client, world, stranger, django_capture_on_commit_callbacks)
+    deliveries = {d["channel"]: d for d in api_client.get(f"/api/v1/bookings/{uuid}/").json()["deliveries"]}
+    assert deliveries["his_certificate"]["status"] == "rejected" and "422" in deliveries["his_certificate"]["detail"]
+    assert deliveries["sms"]["status"] == "sent"
+    assert _booked_message(uuid).dispatched_at is not None  # nothing left for the outbox to retry

@@ -80,7 +80,7 @@ def case_probe():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_outbox_delivers_case_events_after_commit_and_nothing_on_rollback(case_probe):
+def test_outbox_delivers_case_events_after_commit_and_nothing_on_rollback(case_probe, hospital_sim):
     case = make_case("draft")
     assert case_probe == ["cases.case.created"]  # delivered once the creation committed
     with pytest.raises(RuntimeError):
@@ -94,8 +94,8 @@ def test_outbox_delivers_case_events_after_commit_and_nothing_on_rollback(case_p
     booked = OutboxMessage.objects.get(topic="cases.case.booked")
     assert booked.dispatched_at is not None
     assert set(OutboxDelivery.objects.filter(message=booked).values_list("handler", flat=True)) == {
-        "cases.realtime_push", "tests.case_probe",
-    }
+        "cases.realtime_push", "tests.case_probe", "booking.his_certificate", "booking.patient_notice",
+    }  # the booking's certificate and notice talk to the (simulated) HIS and SMS gateway
 
 
 @pytest.mark.django_db(transaction=True)
