@@ -106,7 +106,11 @@ class CaseSeeder:
         from org.scoping import ward_scope_for
 
         dept = procedure.department_id
-        pool = [s for s in self.surgeons if s.department_id == dept and ward_scope_for(s).allows_ward(ward.pk)]
+        admitted = set(procedure.admitted_doctors.values_list("pk", flat=True))  # empty: any surgeon may
+        pool = [
+            s for s in self.surgeons
+            if s.department_id == dept and ward_scope_for(s).allows_ward(ward.pk) and (not admitted or s.pk in admitted)
+        ]
         pool = pool or [s for s in self.surgeons if ward_scope_for(s).allows_ward(ward.pk)]
         return self.rng.choice(pool)
 

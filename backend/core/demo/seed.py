@@ -115,14 +115,32 @@ class DemoSeeder:
             self._seed_groups()
             self._seed_theatre()
         self._seed_procedures(his)
+        self._seed_booking_setup()
         self._seed_patients(his)
         self._seed_cases()
+        self._seed_booking_policy()
         self._seed_superuser()
         self.report.seconds = time.monotonic() - started
         self.write(f"seeded in {self.report.seconds:.1f}s: " + ", ".join(f"{k} {v}" for k, v in self.report.counts.items()))
         for note in self.report.notes:
             self.write(f"note: {note}")
         return self.report
+
+    def _seed_booking_setup(self):
+        """Catalogue extras (test packages, notices, admitted doctors), resources and a quota (issue 3)."""
+        from capacity.demo import seed_capacity
+        from catalog.demo import seed_catalog_extras
+
+        counts = seed_catalog_extras(self.hospital)
+        self.write("  catalogue extras: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        seed_capacity(self.hospital, write=self.write)
+
+    def _seed_booking_policy(self):
+        """Admission rules and booking-mode grants: after the cases, because the seeded patients were not chosen
+        to fit the rules; they apply to every booking made in the demo."""
+        from booking_policy.demo import seed_booking_policy
+
+        seed_booking_policy(self.hospital, write=self.write)
 
     def _his_port(self):
         if not self.use_his:
