@@ -383,3 +383,10 @@ BOOKING_PATIENT_H5_URL = env("BOOKING_PATIENT_H5_URL", "https://patient.example.
 BOOKING_WECHAT_TEMPLATE_ID = env("BOOKING_WECHAT_TEMPLATE_ID", "DS-BOOKED")
 BOOKING_SMS_TEMPLATE = env("BOOKING_SMS_TEMPLATE", "booking_confirmed")
 CELERY_BEAT_SCHEDULE["booking.pool_stale_drafts"] = {"task": "booking.pool_stale_drafts", "schedule": 300.0}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "AdmissionRuleKindEnum": "booking_policy.models.RuleKind",
+        "GrantableBookingModeEnum": "booking_policy.models.GrantableMode",
+        "BookingModeEnum": "cases.models.BookingMode",
+    }
+)
