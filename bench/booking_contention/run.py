@@ -87,7 +87,6 @@ def seed(bookings, places):
 def check(department, day):
     _django()
     from capacity.models import BookingPlace, CapacitySlot, OwnerType, owner_key
-
     from cases.models import SurgicalCase
 
     slot = CapacitySlot.objects.get(owner_key=owner_key(OwnerType.DEPARTMENT, department), kind="quota", date=day,

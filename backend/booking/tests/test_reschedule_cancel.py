@@ -2,9 +2,9 @@
 patient's own /my/cases/<uuid>/cancel/) follow the rules: a reason, who may, capacity moved or released at once."""
 
 import pytest
-from capacity.models import CapacitySlot
 
 from booking.tests.conftest import future
+from capacity.models import CapacitySlot
 from tests.builders import (
     authenticate,
     make_capacity,
