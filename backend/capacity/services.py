@@ -364,3 +364,31 @@ def exception_delete(*, actor, exception):
     _reapply(owner, kind, day, session)
     audit_record(actor=actor, system=actor is None, action=AuditAction.CONFIG, target_type="capacity.dateexception",
                  target_id=str(exception.uuid), before=before, detail="date exception deleted")
+
+
+@transaction.atomic
+def slots_release_horizon(*, days: int, today: date | None = None) -> MaterializeResult:
+    """Rolling release (放号): every owner with a weekly template gets slots up to `days` days ahead, on dates
+    where it has none of that kind yet. Dates already released (generated, copied, edited by hand) are left as
+    they are, so the job never undoes an administrator's work. Run daily by the beat (CAPACITY_RELEASE_DAYS)."""
+    today = today or timezone.localdate()
+    horizon = _days(today, today + timedelta(days=days - 1)) if days > 0 else []
+    total = MaterializeResult()
+    owners = {}
+    for row in WeeklyTemplate.objects.select_related("surgeon", "group", "department").order_by("pk"):
+        owners.setdefault((row.owner_key, row.kind), row.surgeon or row.group or row.department)
+    for (key, kind), owner in owners.items():
+        released = set(
+            CapacitySlot.objects.filter(owner_key=key, kind=kind, date__in=horizon).values_list("date", flat=True)
+        )
+        result = _materialize(
+            owner=owner, kind=kind, days=[d for d in horizon if d not in released], base_for=_template_base(owner, kind)
+        )
+        for name, value in result.as_dict().items():
+            setattr(total, name, getattr(total, name) + value)
+    if total.created:
+        audit_record(
+            actor=None, system=True, action=AuditAction.CONFIG, target_type="capacity.capacityslot", target_id="release",
+            target_repr="rolling release of capacity slots", after={"days": days, **total.as_dict()},
+        )
+    return total

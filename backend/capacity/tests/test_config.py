@@ -151,3 +151,22 @@ def test_validation_refusals(surgeon):
         with pytest.raises(DomainError) as caught:
             attempt()
         assert caught.value.status_code == 400 and field in caught.value.fields, (field, caught.value.fields)
+
+
+@pytest.mark.req("Y5", "B4")
+def test_rolling_release_fills_only_unreleased_dates_up_to_the_horizon(surgeon):
+    monday = _monday()
+    services.template_set(actor=None, owner=surgeon, kind="resource", rows=WEEK)
+    services.slots_generate(actor=None, owner=surgeon, kind="resource", date_from=monday, date_to=monday)
+    edited = CapacitySlot.objects.get(owner_key=owner_key_of(surgeon), date=monday, session="am")
+    services.slot_update(actor=None, slot=edited, max_bookings=3)  # an administrator's hand edit
+
+    result = services.slots_release_horizon(days=14, today=monday)
+
+    slots = _slots(surgeon, monday, monday + timedelta(days=30))
+    assert slots[(monday, "am")] == (2, 3, False)  # released before: left as the administrator set it
+    assert slots[(monday + timedelta(days=3), "am")] == (1, 6, False)
+    assert slots[(monday + timedelta(days=7), "pm")] == (1, 4, False)
+    assert max(day for day, _session in slots) == monday + timedelta(days=10)  # Thursday of week 2: inside 14 days
+    assert result.created == 4
+    assert services.slots_release_horizon(days=14, today=monday).created == 0  # idempotent

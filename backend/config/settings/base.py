@@ -390,3 +390,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "BookingModeEnum": "cases.models.BookingMode",
     }
 )
+
+# Capacity (B4, Y5): slots are released from the weekly templates this many days ahead, daily (0 = only by hand).
+CAPACITY_RELEASE_DAYS = env_int("CAPACITY_RELEASE_DAYS", 28)
+if CAPACITY_RELEASE_DAYS:
+    CELERY_BEAT_SCHEDULE["capacity.release_horizon"] = {"task": "capacity.release_horizon", "schedule": 86400.0}
