@@ -26,6 +26,8 @@ from booking.errors import SignatureRefused
 from booking.models import HisRequestNonce
 
 NONCE_RE = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
+TIMESTAMP_RE = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: str.isdigit() also accepts '²', which int() refuses
+SIGNATURE_RE = re.compile(r"^[0-9A-Fa-f]{64}$")  # compare_digest raises TypeError on non-ASCII text
 
 
 def his_signature(secret: str, *, timestamp: str, nonce: str, method: str, path: str, body: bytes) -> str:
@@ -54,10 +56,12 @@ def his_request_verify(*, headers, method: str, path: str, body: bytes) -> str:
     nonce = headers.get("X-Nonce", "")
     signature = headers.get("X-Signature", "")
     secret = conf("BOOKING_HIS_CLIENTS").get(client_id) if client_id else None
-    if not secret or not signature or not NONCE_RE.match(nonce) or not timestamp.isdigit():
+    if not secret or not SIGNATURE_RE.fullmatch(signature) or not NONCE_RE.fullmatch(nonce) or (
+        not TIMESTAMP_RE.fullmatch(timestamp)
+    ):
         raise SignatureRefused()
     window = conf("BOOKING_HIS_SIGNATURE_WINDOW_SECONDS")
-    if abs(time.time() - int(timestamp[:12])) > window:
+    if abs(time.time() - int(timestamp)) > window:
         raise SignatureRefused(_("The request timestamp is outside the allowed window."), code="signature_expired")
     expected = his_signature(secret, timestamp=timestamp, nonce=nonce, method=method, path=path, body=body)
     if not hmac.compare_digest(expected, signature.lower()):

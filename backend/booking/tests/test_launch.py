@@ -127,3 +127,22 @@ def test_signed_but_wrong_context_is_a_field_error_never_a_500(api_client, world
         response = api_client.generic("POST", LAUNCH, data=raw, content_type="application/json", **signed_meta(raw))
         assert 400 <= response.status_code < 500, (raw, response.status_code)
     assert not SurgicalCase.objects.exists()
+
+
+@pytest.mark.req("B1")
+def test_malformed_signature_headers_are_refused_never_a_500(api_client, world, hospital_sim):
+    """Header values arrive as latin-1 text: a superscript digit passes str.isdigit() but not int(), and a
+    non-ASCII signature made hmac.compare_digest raise TypeError."""
+    _patient, context = _context(hospital_sim, 26)
+    raw = json.dumps(context).encode()
+    good = signed_meta(raw)
+    for name, value in (
+        ("HTTP_X_TIMESTAMP", "\u00b2"),  # '²'
+        ("HTTP_X_TIMESTAMP", "1" * 40),
+        ("HTTP_X_SIGNATURE", "\u00e9" * 64),
+        ("HTTP_X_SIGNATURE", good["HTTP_X_SIGNATURE"][:-1] + "\u00e9"),
+    ):
+        meta = dict(good, **{name: value})
+        response = api_client.generic("POST", LAUNCH, data=raw, content_type="application/json", **meta)
+        assert response.status_code == 401, (name, value, response.status_code)
+    assert not SurgicalCase.objects.exists()
