@@ -29,13 +29,9 @@ def booking_get(principal, uuid) -> SurgicalCase:
     return get_scoped_or_404(_base(), principal, uuid=uuid)
 
 
-def pool_list(principal, *, department=None, requested_by=None):
+def pool_list(principal):
     """Cases waiting in the pending pool, newest entry first, with their entries."""
     qs = scope_queryset(_base(), principal).filter(state=CaseState.PENDING_POOL)
-    if department is not None:
-        qs = qs.filter(department=department)
-    if requested_by is not None:
-        qs = qs.filter(booked_by=requested_by)
     entries = PendingPoolEntry.objects.select_related("requested_by").order_by("-entered_at", "-id")
     return qs.prefetch_related(Prefetch("pool_entries", queryset=entries)).order_by("-state_changed_at", "-id")
 
@@ -107,7 +103,3 @@ def _error_of(last_error, handler):
         if line.startswith(f"{handler}:"):
             return line[len(handler) + 1:].strip()[:300]
     return ""
-
-
-def pool_entries(case):
-    return PendingPoolEntry.objects.filter(case=case).select_related("requested_by").order_by("-entered_at", "-id")

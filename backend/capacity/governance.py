@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from capacity.errors import NoPlacesLeft, OutsideResources
+from capacity.errors import OutsideResources
 from capacity.models import CapacityKind, CapacitySlot, OwnerType, WeeklyTemplate, owner_key
 
 RESOURCE, QUOTA = CapacityKind.RESOURCE, CapacityKind.QUOTA
@@ -96,10 +96,6 @@ class Verdict:
     needs: list[tuple[CapacitySlot, ...]] = field(default_factory=list)
 
     @property
-    def limited(self) -> bool:
-        return self.refusal is not None or bool(self.needs)
-
-    @property
     def free(self) -> int | None:
         """Places a booking could still take here (None: not limited)."""
         if self.refusal is not None:
@@ -107,12 +103,6 @@ class Verdict:
         if not self.needs:
             return None
         return min(max(s.free for s in alternatives) for alternatives in self.needs)
-
-    def raise_if_full(self, date, session):
-        if self.refusal is not None:
-            raise self.refusal
-        if self.free == 0:
-            raise NoPlacesLeft(extra={"date": date, "session": session})
 
 
 def evaluate(levels: Levels, day_slots, *, adopted: bool, date, session) -> Verdict:
