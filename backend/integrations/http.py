@@ -64,10 +64,14 @@ class RemoteError(Exception):
         super().__init__(f"HTTP {response.status_code} {response.reason or ''}".rstrip())
 
 
+# 4xx answers that mean "not now" rather than "never": retried like a 5xx (callers treat a 4xx as a refusal for good).
+TRY_AGAIN_LATER = frozenset({408, 425, 429})
+
+
 def classify_requests_error(exc: Exception) -> Failure | None:
     if isinstance(exc, RemoteError):
         code = exc.response.status_code
-        if code >= 500:
+        if code >= 500 or code in TRY_AGAIN_LATER:
             return Failure(CallStatus.SERVER_ERROR, True, code)
         return Failure(CallStatus.CLIENT_ERROR, False, code)
     if isinstance(exc, requests.Timeout):

@@ -63,6 +63,20 @@ def test_4xx_is_not_retried(sim):
     assert (row.status, row.http_status, row.attempts) == (CallStatus.CLIENT_ERROR, 409, 1)
 
 
+@pytest.mark.req("B8", "B9")
+@pytest.mark.parametrize("status", [408, 429])
+def test_throttled_or_timed_out_4xx_is_retried_and_never_a_rejection(sim, status):
+    """429 (rate limited) and 408 say "later", not "never": the booking's certificate and notice handlers record
+    an `external_rejected` answer as refused for good, so these must stay `external_unavailable` (retried)."""
+    sim_post(sim, "faults", {"path": "/sms/messages", "status": status, "count": 5})
+    sleeps = []
+    with pytest.raises(ExternalServiceError) as exc:
+        client(sim + "/sms", sleeps, attempts=2).post("/messages", json=SMS, operation="send",
+                                                      idempotency_key=f"k-{status}")
+    assert exc.value.code == "external_unavailable" and sleeps == [0.05]
+    assert ExternalCall.objects.get(idempotency_key=f"k-{status}").attempts == 2
+
+
 def test_accepted_4xx_is_returned_to_the_adapter(sim):
     response = client(sim + "/voice", []).get("/calls/NOPE", operation="fetch_result", accept=(404,))
     assert response.status_code == 404
