@@ -102,7 +102,7 @@ def _diagnosis(visit, code, name):
     if code or name or visit is None or not visit.diagnoses:
         return code, name
     first = visit.diagnoses[0]
-    return first.code, first.name
+    return (first.code or "")[:40], (first.name or "")[:200]  # the HIS's text, cut to the case's columns
 
 
 def _open_draft(patient, visit_no, ward):

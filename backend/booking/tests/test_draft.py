@@ -123,3 +123,27 @@ def test_bookings_stay_in_their_ward(api_client, world):
     refused = api_client.post("/api/v1/bookings/", {"patient": str(case.patient.uuid),
                                                     "ward": str(outsider.wards.first().uuid)}, format="json")
     assert refused.status_code == 400 and set(refused.json()["error"]["fields"]) == {"ward"}
+
+
+@pytest.mark.req("B2")
+def test_an_overlong_diagnosis_from_the_his_is_cut_to_fit_not_a_500(world, monkeypatch):
+    """The visit's diagnosis comes from the HIS unchecked; the case keeps 40 / 200 characters of it."""
+    from datetime import datetime
+
+    from booking.services import booking_draft_start
+    from integrations import registry
+    from integrations.ports.his import HisDiagnosis, HisVisit
+
+    patient = make_patient()
+    visit = HisVisit(visit_no="V-LONG-1", reg_no=patient.reg_no, kind="outpatient", department_code="",
+                     doctor_employee_no="D0101", started_at=datetime(2026, 1, 1),
+                     diagnoses=(HisDiagnosis(code="K80." + "9" * 60, name="胆" * 300),))
+
+    class FakeHis:
+        def get_visit(self, visit_no):
+            return visit
+
+    monkeypatch.setattr(registry, "get_port", lambda name: FakeHis())
+    case = booking_draft_start(actor=world["doctor"], ward=world["ward"], patient=patient, visit_no="V-LONG-1")
+    case.refresh_from_db()
+    assert case.diagnosis_code == ("K80." + "9" * 60)[:40] and case.diagnosis_name == "胆" * 200
