@@ -14,6 +14,7 @@ from django.utils import timezone
 from booking.models import BookingDelivery, DeliveryChannel, DeliveryStatus
 from booking.notices import admission_certificate, notice_sms, notice_wechat
 from booking.services import pool_entry_record_event
+from cases.models import CaseState
 from core.errors import ExternalServiceError
 from core.outbox import outbox_handler
 
@@ -28,6 +29,18 @@ def _booked_case(message):
         SurgicalCase.objects.select_related("patient", "ward", "department", "surgeon", "procedure")
         .filter(uuid=message.payload["case"]).first()
     )
+
+
+# A booking cancelled (or otherwise ended) before its outbox message was delivered must not reach the HIS as a
+# certificate, nor the patient as a "booked" notice.
+_ENDED_STATES = frozenset({CaseState.CANCELLED, CaseState.NO_SHOW, CaseState.TERMINATED, CaseState.PENDING_POOL})
+
+
+def _skipped(case, message, channel, key):
+    if case.state not in _ENDED_STATES:
+        return False
+    _record(case, message, channel, key, status=DeliveryStatus.SKIPPED, detail=f"booking {case.state}")
+    return True
 
 
 def _record(case, message, channel, key, *, status=DeliveryStatus.SENT, external_id="", inpatient_no="", detail=""):
@@ -45,6 +58,8 @@ def push_admission_certificate(message):
     key = f"booking-cert:{message.uuid}"
     case = _booked_case(message)
     if case is None or BookingDelivery.objects.filter(idempotency_key=key).exists():
+        return
+    if _skipped(case, message, DeliveryChannel.HIS_CERTIFICATE, key):
         return
     certificate = admission_certificate(case, sequence=message.payload["sequence"])
     try:
@@ -81,6 +96,8 @@ def notify_patient(message):
     base = f"booking-notice:{message.uuid}"
     case = _booked_case(message)
     if case is None or BookingDelivery.objects.filter(idempotency_key__startswith=base).exists():
+        return
+    if _skipped(case, message, DeliveryChannel.SMS, f"{base}:sms"):
         return
     fallback = ""
     openid = _wechat_openid(case.patient)

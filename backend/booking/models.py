@@ -80,6 +80,7 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", _("sent")
     REJECTED = "rejected", _("rejected by the receiving system (needs attention, not retried)")
     UNDELIVERABLE = "undeliverable", _("undeliverable (no channel reaches the patient)")
+    SKIPPED = "skipped", _("not sent: the booking ended before it went out")
 
 
 class BookingDelivery(BaseModel):

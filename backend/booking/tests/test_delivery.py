@@ -178,3 +178,20 @@ def test_a_certificate_the_his_refuses_is_shown_as_rejected_not_retried(api_clie
     assert deliveries["his_certificate"]["status"] == "rejected" and "422" in deliveries["his_certificate"]["detail"]
     assert deliveries["sms"]["status"] == "sent"
     assert _booked_message(uuid).dispatched_at is not None  # nothing left for the outbox to retry
+
+
+@pytest.mark.req("B8", "B9")
+def test_a_booking_cancelled_before_delivery_sends_no_certificate_and_no_notice(
+        api_client, world, hospital_sim, django_capture_on_commit_callbacks):
+    authenticate(api_client, world["doctor"])
+    patient = _his_patient(hospital_sim, 36, "13810003661")
+    with django_capture_on_commit_callbacks(execute=False):  # the worker has not picked the message up yet
+        uuid = _book(api_client, world, patient, lambda execute: django_capture_on_commit_callbacks(execute=False))
+    case = SurgicalCase.objects.get(uuid=uuid)
+    case_transition(case=case, transition="cancel", actor=world["doctor"], reason_code="patient_request")
+
+    deliver_message(_booked_message(uuid).pk)
+
+    statuses = {d.channel: d.status for d in BookingDelivery.objects.filter(case=case)}
+    assert statuses == {"his_certificate": "skipped", "sms": "skipped"}
+    assert sent_sms(hospital_sim, "13810003661") == []
