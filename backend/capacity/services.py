@@ -14,7 +14,7 @@ places than bookings already hold (`PlacesTaken`, listing the slots), and dates 
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,7 +33,7 @@ from capacity.models import (
     owner_type_of,
 )
 from cases.models import Session
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
 
 MAX_GENERATE_DAYS = 366
 MAX_COPY_WEEKS = 53
@@ -93,7 +93,7 @@ def template_set(*, actor, owner, kind, rows) -> list[WeeklyTemplate]:
         for r in rows
     ]
     for row in created:
-        row.save()
+        _insert(row)
     audit_record(actor=actor, system=actor is None, action=AuditAction.CONFIG, target_type="capacity.weeklytemplate",
                  target_id=str(owner.uuid), target_repr=str(owner), before=before,
                  after=[_row_repr(r) for r in created], detail=f"template set ({kind})")
@@ -164,6 +164,16 @@ def _conflict(slot, wanted):
     return None
 
 
+def _insert(row):
+    """Insert under a savepoint: another administrator writing the same owner's dates at the same moment makes
+    the unique index refuse the second insert; that answers 409 (try again), not a 500."""
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        raise Conflict(code="capacity_changed_concurrently") from None
+
+
 def _materialize(*, owner, kind, days, base_for) -> MaterializeResult:
     """Write the owner's slots of `kind` on `days` (both sessions): base_for(day, session) → Wanted, None (no
     slot) or KEEP; exceptions win over the base. Raises PlacesTaken (nothing written) when bookings are in the way.
@@ -190,7 +200,7 @@ def _materialize(*, owner, kind, days, base_for) -> MaterializeResult:
                     slot.delete()
                     result.removed += 1
             elif slot is None:
-                CapacitySlot(kind=kind, **owner_fields(owner), date=day, session=session, **asdict(wanted)).save()
+                _insert(CapacitySlot(kind=kind, **owner_fields(owner), date=day, session=session, **asdict(wanted)))
                 result.created += 1
             elif any(getattr(slot, k) != v for k, v in asdict(wanted).items()):
                 for k, v in asdict(wanted).items():
@@ -346,7 +356,7 @@ def exception_create(*, actor, owner, kind, date, session="", closed=True, resou
         resources=None if closed else resources, max_bookings=None if closed else max_bookings,
         reason=reason.strip(), created_by=actor if getattr(actor, "pk", None) else None,
     )
-    exc.save()
+    _insert(exc)
     _reapply(owner, kind, date, session)
     audit_record(actor=actor, system=actor is None, action=AuditAction.CONFIG, target=exc, after=_exception_repr(exc),
                  detail="date exception created")

@@ -170,3 +170,17 @@ def test_rolling_release_fills_only_unreleased_dates_up_to_the_horizon(surgeon):
     assert max(day for day, _session in slots) == monday + timedelta(days=10)  # Thursday of week 2: inside 14 days
     assert result.created == 4
     assert services.slots_release_horizon(days=14, today=monday).created == 0  # idempotent
+
+
+@pytest.mark.req("Y5")
+def test_a_row_another_administrator_inserted_meanwhile_is_a_409_not_a_500(surgeon):
+    monday = _monday()
+    services.template_set(actor=None, owner=surgeon, kind="resource", rows=WEEK)
+    services.slots_generate(actor=None, owner=surgeon, kind="resource", date_from=monday, date_to=monday)
+    twin = CapacitySlot(kind="resource", surgeon=surgeon, date=monday, session="am", resources=1, max_bookings=1)
+
+    with pytest.raises(DomainError) as refused:
+        services._insert(twin)  # what the second of two simultaneous writers meets at the unique index
+
+    assert refused.value.status_code == 409 and refused.value.code == "capacity_changed_concurrently"
+    assert CapacitySlot.objects.filter(owner_key=owner_key_of(surgeon), date=monday, session="am").count() == 1
