@@ -125,6 +125,20 @@ def test_make_demo_runs_end_to_end(tmp_path):
             f"{api_root.rstrip('/')}/procedures/?page_size=200", headers={"Authorization": f"Bearer {session['access']}"}
         )
         assert status == 200 and json.loads(body)["count"] >= 60
+
+        # B1: the printed doctor-workstation action (the simulator signs a HIS launch) answers a draft and the
+        # doctor's sign-in link, and the link signs the doctor in
+        workstation = next(line for line in lines if "/_sim/workstation/book-day-surgery" in line)
+        launch_url = re.search(r"-X POST (\S+)", workstation).group(1)
+        launch_body = json.loads(re.search(r"-d '(\{.*?\})'", workstation).group(1))
+        assert launch_body["reg_no"] and launch_body["doctor_employee_no"]
+        status, launched = _post(launch_url, launch_body)
+        assert status == 201 and launched["draft"] and "ticket=" in launched["link"], launched
+        redeem_line = next(line for line in lines if "/api/v1/launch-tickets/redeem/" in line)
+        redeem_url = re.search(r"-X POST (\S+)", redeem_line).group(1)
+        ticket = re.search(r"ticket=([^&]+)", launched["link"]).group(1)
+        status, doctor_session = _post(redeem_url, {"ticket": ticket})
+        assert status == 200 and doctor_session["access"] and doctor_session["draft"] == launched["draft"]
         assert startup < STARTUP_LIMIT
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C

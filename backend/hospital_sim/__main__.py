@@ -1,6 +1,7 @@
 """`python -m hospital_sim --port 8765` (from backend/): serve the synthetic hospital until interrupted."""
 
 import argparse
+import os
 from datetime import date
 
 from .data import DEFAULT_SEED, PAY_KEY
@@ -17,11 +18,21 @@ def main(argv=None):
     parser.add_argument("--theatre-delay", type=float, default=5.0,
                         help="seconds before a received theatre application is scheduled")
     parser.add_argument("--pay-key", default=PAY_KEY, help="WeChat Pay v2 merchant key the simulator signs with")
+    parser.add_argument("--platform-url", default=os.environ.get("HOSPITAL_SIM_PLATFORM_URL", ""),
+                        help="the day-surgery platform the doctor workstation launches bookings on "
+                             "(env HOSPITAL_SIM_PLATFORM_URL); without it /_sim/workstation/* answers 503")
+    parser.add_argument("--client-id", default=os.environ.get("HOSPITAL_SIM_CLIENT_ID", "HIS-SIM"),
+                        help="this HIS's client id at the platform (env HOSPITAL_SIM_CLIENT_ID, default HIS-SIM)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
+    # The shared secret only from the environment: a command-line argument is visible to every local user (ps).
+    secret = os.environ.get("HOSPITAL_SIM_CLIENT_SECRET", "")
     server = SimulatorServer((args.host, args.port), seed=args.seed, anchor=args.anchor_date,
-                             theatre_delay=args.theatre_delay, verbose=args.verbose, pay_key=args.pay_key)
+                             theatre_delay=args.theatre_delay, verbose=args.verbose, pay_key=args.pay_key,
+                             platform_url=args.platform_url, client_id=args.client_id, client_secret=secret)
     print(f"hospital simulator listening on {server.base_url}", flush=True)
+    if server.state.platform.configured:
+        print(f"doctor workstation launches bookings on {args.platform_url} as {args.client_id}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

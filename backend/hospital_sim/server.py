@@ -18,8 +18,11 @@ import hmac
 import itertools
 import json
 import re
+import secrets
 import threading
 import time
+import urllib.error
+import urllib.request
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -40,12 +43,65 @@ class HttpError(Exception):
         super().__init__(message)
 
 
+LAUNCH_PATH = "/api/v1/his-launches/"
+
+
+def his_signature(secret: str, *, timestamp: str, nonce: str, method: str, path: str, body: bytes) -> str:
+    """What the platform verifies (backend/booking/signing.py): hex HMAC-SHA256, with the client's secret, of
+    timestamp, nonce, METHOD, path and the body's hex SHA-256, joined by newlines."""
+    message = "\n".join([timestamp, nonce, method.upper(), path, hashlib.sha256(body).hexdigest()])
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class PlatformClient:
+    """The day-surgery platform as the HIS knows it: base URL and this HIS's client id and shared secret."""
+
+    url: str = ""
+    client_id: str = ""
+    secret: str = ""
+    timeout: float = 30.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url and self.client_id and self.secret)
+
+    def post_signed(self, path: str, payload: dict) -> tuple[int, object]:
+        """POST `payload` to the platform, signed; (status, JSON answer). Unreachable → HttpError 502."""
+        base = urlsplit(self.url)
+        full_path = base.path.rstrip("/") + path
+        raw = json.dumps(payload, ensure_ascii=False).encode()
+        timestamp, nonce = str(int(time.time())), secrets.token_urlsafe(16)
+        headers = {
+            "Content-Type": "application/json; charset=utf-8", "Accept": "application/json",
+            "X-Client-Id": self.client_id, "X-Timestamp": timestamp, "X-Nonce": nonce,
+            "X-Signature": his_signature(self.secret, timestamp=timestamp, nonce=nonce, method="POST",
+                                         path=full_path, body=raw),
+        }
+        request = urllib.request.Request(f"{base.scheme}://{base.netloc}{full_path}", data=raw, method="POST",
+                                         headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (configured URL)
+                status, answer = response.status, response.read()
+        except urllib.error.HTTPError as err:
+            status, answer = err.code, err.read()
+        except OSError as exc:
+            raise HttpError(502, "platform_unreachable", f"the platform at {self.url} did not answer: {exc}") from exc
+        try:
+            return status, json.loads(answer)
+        except ValueError:
+            return status, {"error": {"code": "platform_not_json", "message": f"the platform answered {status} "
+                                      f"without JSON", "body": answer[:500].decode(errors="replace")}}
+
+
 class State:
     """Everything mutable in the simulator, guarded by one lock (requests arrive on many threads)."""
 
-    def __init__(self, hospital: data.Hospital, *, theatre_delay: float = 2.0, pay_key: str = data.PAY_KEY):
+    def __init__(self, hospital: data.Hospital, *, theatre_delay: float = 2.0, pay_key: str = data.PAY_KEY,
+                 platform: PlatformClient | None = None):
         self.hospital = hospital
         self.pay_key = pay_key
+        self.platform = platform or PlatformClient()
         self.lock = threading.RLock()
         self.theatre_delay = theatre_delay
         self.reset()
@@ -667,6 +723,41 @@ def sim_pay_orders(state, m, q, body, headers):
     return 200, {"items": list(state.payments.values())}
 
 
+# --- the HIS outpatient doctor workstation --------------------------------------------------------------
+@routes.add("POST", "/_sim/workstation/book-day-surgery")
+def sim_workstation_book(state, m, q, body, headers):
+    """The doctor clicks "预约日间手术" in the HIS outpatient workstation: the HIS signs a call to the platform's
+    `POST /api/v1/his-launches/` with 登记号, 就诊号 and 工号 and hands the platform's answer (pre-filled draft and
+    the doctor's single-use sign-in link) back to the caller, status and JSON unchanged.
+
+    {"reg_no", "visit_no"?, "doctor_employee_no"?, "diagnosis_code"?, "diagnosis_name"?, "ward_code"?}: the visit
+    defaults to the patient's latest outpatient visit, the doctor to that visit's doctor."""
+    platform = state.platform
+    if not platform.configured:
+        raise HttpError(503, "platform_not_configured",
+                        "the simulator does not know the platform: start it with --platform-url (or "
+                        "HOSPITAL_SIM_PLATFORM_URL) and HOSPITAL_SIM_CLIENT_ID / HOSPITAL_SIM_CLIENT_SECRET")
+    _require(body, "reg_no")
+    patient = state.hospital.patient_by_reg_no(str(body["reg_no"]))
+    if patient is None:
+        raise HttpError(404, "unknown_patient", f"no patient with 登记号 {body['reg_no']}")
+    if body.get("visit_no"):
+        visit = next((v for v in patient.visits if v.visit_no == body["visit_no"]), None)
+        if visit is None:
+            raise HttpError(404, "unknown_visit", f"patient {patient.reg_no} has no visit {body['visit_no']}")
+    else:
+        outpatient = [v for v in patient.visits if v.kind == "outpatient"]
+        if not outpatient:
+            raise HttpError(404, "unknown_visit", f"patient {patient.reg_no} has no outpatient visit")
+        visit = max(outpatient, key=lambda v: v.started_at)
+    launch = {"reg_no": patient.reg_no, "visit_no": visit.visit_no,
+              "doctor_employee_no": str(body.get("doctor_employee_no") or visit.doctor_employee_no)}
+    for optional in ("diagnosis_code", "diagnosis_name", "ward_code"):
+        if body.get(optional):
+            launch[optional] = str(body[optional])
+    return platform.post_signed(LAUNCH_PATH, launch)
+
+
 # --- /_sim helpers ------------------------------------------------------------------------------------
 def _patient_summary(p: data.Patient) -> dict:
     return {"index": p.index, "reg_no": p.reg_no, "outpatient_no": p.outpatient_no, "name": p.name, "sex": p.sex,
@@ -683,7 +774,8 @@ def index(state, m, q, body, headers):
                  "bases": {"fhir": "/fhir", "sms": "/sms", "voice": "/voice", "push": "/push", "theatre": "/theatre",
                            "medtech": "/medtech", "ca": "/ca", "wechat": "/wechat/", "wechat_pay": "/wechat-pay/"},
                  "helpers": "/_sim/{health,patients,staff,departments,procedures,test-packages,sms,wechat/messages,push,voice,"
-                            "theatre,requests,reset,config,faults}"}
+                            "theatre,requests,reset,config,faults}",
+                 "workstation": "POST /_sim/workstation/book-day-surgery"}
 
 
 @routes.add("GET", "/_sim/health")
@@ -961,9 +1053,11 @@ class SimulatorServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address, *, seed=data.DEFAULT_SEED, anchor=None, theatre_delay=2.0, verbose=False,
-                 pay_key=data.PAY_KEY):
+                 pay_key=data.PAY_KEY, platform_url="", client_id="", client_secret=""):
         super().__init__(address, Handler)
-        self.state = State(data.Hospital(seed=seed, anchor=anchor), theatre_delay=theatre_delay, pay_key=pay_key)
+        platform = PlatformClient(url=platform_url or "", client_id=client_id or "", secret=client_secret or "")
+        self.state = State(data.Hospital(seed=seed, anchor=anchor), theatre_delay=theatre_delay, pay_key=pay_key,
+                           platform=platform)
         self.verbose = verbose
 
     @property

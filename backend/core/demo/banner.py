@@ -77,7 +77,7 @@ def banner_lines(runner):
     for role, name, phone, password in logins:
         extra = f"   password {password} (admin web: password + SMS code)" if password else ""
         lines.append(f"  {_pad(ROLE_LABELS.get(role, role), 30)}{_pad(name, 8)}{phone}{extra}")
-    lines += ["", *login_howto(runner, logins), "=" * 100, ""]
+    lines += ["", *login_howto(runner, logins), *workstation_example(runner), "=" * 100, ""]
     return lines
 
 
@@ -156,4 +156,71 @@ def _patient_example(base, ep):
         f"  {_post(base, ep['patient_otp'], {'phone': p.phone})}  → code in the simulator's SMS",
         f"  {_post(base, ep['patient_login'], {'phone': p.phone, 'code': '<code>'})}",
         f"  then bind the record (Bearer token): {_post(base, ep['patient_bind'], {'name': p.name, 'id_number': id_number, 'phone': p.phone})}",
+    ]
+
+
+def _workstation_pick():
+    """(patient, visit, doctor) for the workstation example: a seeded patient (preferably still without a case)
+    whose latest outpatient visit (read from the HIS) was with a demo doctor who may create cases and whose own
+    ward admits procedures, so the launch makes a draft there. None if the demo has no such pair."""
+    from accounts.models import User
+    from accounts.permissions import has_permission
+    from booking.services import default_ward
+    from cases import permissions as case_perms
+    from cases.models import Patient
+    from catalog.models import ProcedureWard
+    from integrations.registry import get_port
+
+    his = get_port("his")
+    doctors = {}
+
+    def eligible(employee_no):
+        if employee_no not in doctors:
+            doctor = User.objects.filter(employee_no=employee_no, is_active=True, is_virtual=False).first()
+            ok = doctor is not None and has_permission(doctor, case_perms.CREATE_CASE.slug)
+            ward = default_ward(doctor) if ok else None
+            doctors[employee_no] = doctor if ward and ProcedureWard.objects.filter(ward=ward).exists() else None
+        return doctors[employee_no]
+
+    patients = Patient.objects.prefetch_related("identifiers").order_by("id")
+    candidates = [*patients.filter(cases__isnull=True)[:30], *patients.filter(cases__isnull=False).distinct()[:30]]
+    for patient in candidates:
+        visits = [v for v in his.list_visits(patient.reg_no) if v.kind == "outpatient"] if patient.reg_no else []
+        if not visits:
+            continue
+        visit = max(visits, key=lambda v: v.started_at)
+        doctor = eligible(visit.doctor_employee_no)
+        if doctor is not None:
+            return patient, visit, doctor
+    return None
+
+
+def workstation_example(runner):
+    """B1 in the demo: the simulator plays the HIS outpatient doctor workstation and opens a booking (signed)."""
+    if not runner.sim_running:
+        return []
+    sim, base = runner.sim_url, runner.base_url
+    title = "HIS doctor workstation (B1) — the simulator plays the HIS and opens a booking on this platform:"
+    if not getattr(runner, "his_client_id", None):
+        return [title, f"  off: {getattr(runner, 'his_client_note', '') or 'no HIS client configured'}"]
+    try:
+        picked = _workstation_pick()
+    except Exception:
+        picked = None
+    if picked is None:
+        return [title, "  (no demo patient with an outpatient visit of a demo doctor found)"]
+    patient, visit, doctor = picked
+    from booking.conf import conf
+
+    body = {"reg_no": patient.reg_no, "doctor_employee_no": doctor.employee_no}
+    return [
+        title,
+        f"  {_post(sim, '/_sim/workstation/book-day-surgery', body)}",
+        f"  ({patient.name} 登记号 {patient.reg_no}, latest outpatient visit 就诊号 {visit.visit_no} (the default "
+        f"when visit_no is left out), doctor {doctor.name} 工号 {doctor.employee_no})",
+        f"  → the simulator signs POST {base}/api/v1/his-launches/ as client {runner.his_client_id} (HMAC-SHA256) and "
+        "returns the platform's answer: 201 with the pre-filled draft and \"link\", the doctor's single-use "
+        "sign-in link",
+        f"    (open it by redeeming its ticket: {_post(base, '/api/v1/launch-tickets/redeem/', {'ticket': '<ticket>'})}"
+        f"   → access + refresh + draft; valid {conf('BOOKING_LAUNCH_TICKET_SECONDS')}s)",
     ]

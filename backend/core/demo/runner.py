@@ -8,6 +8,7 @@ environment plus HOSPITAL_SIM_URL pointing at the simulator it started; logs go 
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -82,7 +83,29 @@ class DemoRunner:
         }
         self.sim_running = False
         self._stopping = False
+        self.his_client_id, self.his_client_note = self._his_client()
         self._point_ports_at_simulator()
+
+    HIS_CLIENT_ID = "HIS-SIM"
+
+    def _his_client(self):
+        """The simulator plays the HIS doctor workstation (B1): a fresh shared secret per run, given to the
+        platform's processes as BOOKING_HIS_CLIENTS and to the simulator. An operator's own BOOKING_HIS_CLIENTS
+        is left alone; the simulator then launches only if it has a HIS-SIM entry. (client id or None, note)."""
+        self.sim_env = {"HOSPITAL_SIM_PLATFORM_URL": "", "HOSPITAL_SIM_CLIENT_SECRET": ""}
+        configured = os.environ.get("BOOKING_HIS_CLIENTS", "").strip()
+        if not configured:
+            secret = secrets.token_hex(24)
+            self.env["BOOKING_HIS_CLIENTS"] = f"{self.HIS_CLIENT_ID}:{secret}"
+        else:
+            clients = dict(item.strip().split(":", 1) for item in configured.split(",") if ":" in item)
+            secret = clients.get(self.HIS_CLIENT_ID, "")
+            if not secret:
+                return None, (f"BOOKING_HIS_CLIENTS is set without a {self.HIS_CLIENT_ID} entry: the simulator's "
+                              "doctor workstation cannot launch bookings")
+        self.sim_env = {"HOSPITAL_SIM_PLATFORM_URL": self.base_url, "HOSPITAL_SIM_CLIENT_ID": self.HIS_CLIENT_ID,
+                        "HOSPITAL_SIM_CLIENT_SECRET": secret}
+        return self.HIS_CLIENT_ID, ""
 
     def _point_ports_at_simulator(self):
         """This supervisor also reads the HIS (for the banner): use the simulator it starts, like its children."""
@@ -148,10 +171,10 @@ class DemoRunner:
             return
         self._manage("compilemessages", "--ignore=.venv", "-v", "0", title="compiling translations")
 
-    def _spawn(self, name, args):
+    def _spawn(self, name, args, *, env=None):
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (kept open for the child's lifetime)
         proc = subprocess.Popen(
-            args, cwd=BACKEND_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            args, cwd=BACKEND_DIR, env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
             preexec_fn=_set_parent_death_signal, start_new_session=True,
         )
         self.children.append((name, proc))
@@ -177,7 +200,8 @@ class DemoRunner:
             return
         self.write(f"» starting the hospital simulator on {self.sim_url}")
         t0 = time.monotonic()
-        proc = self._spawn("hospital_sim", [sys.executable, "-m", "hospital_sim", "--host", self.host, "--port", str(self.sim_port)])
+        proc = self._spawn("hospital_sim", [sys.executable, "-m", "hospital_sim", "--host", self.host, "--port", str(self.sim_port)],
+                           env=self.sim_env)
         self._wait_http("hospital_sim", proc, self.sim_url + "/", timeout=30)
         self.sim_running = True
         self.write(f"  up in {time.monotonic() - t0:.1f}s")
