@@ -36,6 +36,7 @@ from cases.services import (
     actor_info,
     case_append_event,
     case_create,
+    case_lock,
     case_lock_for_change,
     case_transition,
     patient_get_or_create_by_reg_no,
@@ -124,11 +125,8 @@ def _start(*, actor, patient, ward, surgeon, visit, diagnosis_code, diagnosis_na
         return existing
     case = case_create(
         actor=actor, patient=patient, ward=ward, surgeon=surgeon, department=derivation.department_for(surgeon, ward),
-        procedure_name=str(_("(to be chosen)")), diagnosis_code=code, diagnosis_name=name,
+        procedure_name=str(_("(to be chosen)")), diagnosis_code=code, diagnosis_name=name, visit_no=visit_no,
     )
-    if visit_no:
-        SurgicalCase.objects.filter(pk=case.pk).update(visit_no=visit_no)
-        case.visit_no = visit_no
     case_append_event(case, type="booking.draft_started", actor=actor, payload={"source": source, "visit_no": visit_no})
     return case
 
@@ -257,7 +255,7 @@ def booking_confirm(*, case, actor, planned_date=None, planned_session=None, exp
 
 @transaction.atomic
 def _record_refusal(*, case, actor, refusal, planned_date, planned_session):
-    locked = SurgicalCase.objects.select_for_update(of=("self",)).select_related("ward", "patient").get(pk=case.pk)
+    locked = case_lock(case)
     case_append_event(
         locked, type=REFUSAL_EVENT, actor=actor,
         payload={"code": refusal.code, "message": str(refusal.message), "rule": refusal.extra.get("rule") or {},
@@ -285,10 +283,15 @@ def pool_move(*, case, actor, reason_code, reason_text="", rule=None) -> Pending
     text = (reason_text or "").strip() or str(PoolReason(reason_code).label)
     locked = case_transition(case=case, transition="to_pending_pool", actor=actor, reason=text[:500])
     event = CaseEvent.objects.filter(case=locked).order_by("-sequence").first()
+    return _pool_entry_create(locked, event, reason_code=reason_code, reason_text=text, rule=rule)
+
+
+def _pool_entry_create(case, event, *, reason_code, reason_text, rule=None) -> PendingPoolEntry:
+    """One entry per move into the pool (the statistics count these), keyed by the move's event."""
     return PendingPoolEntry.objects.create(
-        case=locked, event_uuid=event.uuid, ward=locked.ward, department=locked.department,
-        requested_by=locked.booked_by, reason_code=reason_code, reason_text=text[:500], rule=rule or {},
-        entered_at=event.occurred_at,
+        case=case, event_uuid=event.uuid, ward_id=case.ward_id, department_id=case.department_id,
+        requested_by_id=case.booked_by_id, reason_code=reason_code, reason_text=(reason_text or "")[:500],
+        rule=rule or {}, entered_at=event.occurred_at,
     )
 
 
@@ -339,9 +342,5 @@ def pool_entry_record_event(*, event_uuid, case_uuid, reason_text) -> bool:
     event = CaseEvent.objects.filter(uuid=event_uuid).first()
     if case is None or event is None or PendingPoolEntry.objects.filter(event_uuid=event_uuid).exists():
         return False
-    PendingPoolEntry.objects.create(
-        case=case, event_uuid=event_uuid, ward_id=case.ward_id, department_id=case.department_id,
-        requested_by_id=case.booked_by_id, reason_code=PoolReason.OTHER, reason_text=(reason_text or "")[:500],
-        entered_at=event.occurred_at,
-    )
+    _pool_entry_create(case, event, reason_code=PoolReason.OTHER, reason_text=reason_text)
     return True

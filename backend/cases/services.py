@@ -143,7 +143,8 @@ def _append_event(case, *, type, occurred_at, actor, from_state="", to_state="",
     return event
 
 
-def _lock(case) -> SurgicalCase:
+def case_lock(case) -> SurgicalCase:
+    """Lock the case row (no authorisation: for system work and callers that authorised already)."""
     return (
         SurgicalCase.objects.select_for_update(of=("self",))
         .select_related("ward", "patient")
@@ -153,7 +154,7 @@ def _lock(case) -> SurgicalCase:
 
 def _lock_authorised(case, *, actor, slug, expected_version=None, patient_may=False) -> SurgicalCase:
     """Lock the case row, authorise the actor on the locked row, and check the version the client saw."""
-    locked = _lock(case)
+    locked = case_lock(case)
     _authorise(actor, locked, slug, patient_may=patient_may)
     if expected_version is not None and locked.version != expected_version:
         raise errors.VersionConflict(extra={"version": locked.version})
@@ -210,6 +211,7 @@ def case_create(
     anaesthesia_method: str = "",
     anaesthesia_clinic_required: bool = True,
     department=None,
+    visit_no: str = "",
 ) -> SurgicalCase:
     """A draft case: the booking is confirmed later (`confirm`), when the admission rules pass.
 
@@ -254,6 +256,7 @@ def case_create(
         procedure_code=procedure_code,
         diagnosis_code=diagnosis_code,
         diagnosis_name=diagnosis_name,
+        visit_no=visit_no,
         planned_date=planned_date,
         planned_session=planned_session,
         anaesthesia_method=anaesthesia_method,
@@ -544,7 +547,7 @@ def case_update_los_alert(*, case, now=None) -> bool:
     from cases.state_machine import ADMITTED_STATES
 
     now = now or timezone.now()
-    locked = _lock(case)
+    locked = case_lock(case)
     if locked.state not in ADMITTED_STATES or locked.admitted_at is None:
         return False
     level = los_level_at(locked, now)
