@@ -149,7 +149,7 @@ class DemoSeeder:
 
         try:
             port = get_port("his")
-            port.list_procedures()
+            port.procedure_catalogue()  # a cheap probe: is the HIS there?
         except Exception as exc:  # no adapter configured or the simulator is down: fall back, say so
             logger.debug("demo seed: HIS port unavailable (%s); using local lists", exc)
             return None

@@ -417,9 +417,6 @@ class FhirHisAdapter:
         return [map_staff(r, practitioners[_ref_id(r.get("practitioner"))]) for r in roles
                 if _ref_id(r.get("practitioner")) in practitioners]
 
-    def list_procedures(self) -> list[HisProcedure]:
-        return list(self.procedure_catalogue().procedures)
-
     def procedure_catalogue(self, *, known_version: str = "") -> HisProcedureCatalogue | None:
         # A conditional read: a server that keeps the version answers 304 and nothing needs to be parsed.
         codesystem_id = systems()["procedure_codesystem_id"]

@@ -73,7 +73,7 @@ def test_staff_roster_lookup_by_id_number_and_phone(hospital_sim):
 
 
 def test_procedure_catalogue_has_grades_and_incision_classes(hospital_sim):
-    procedures = get_port("his").list_procedures()
+    procedures = get_port("his").procedure_catalogue().procedures
     assert len(procedures) >= 60
     phaco = next(p for p in procedures if p.code == "13.41")
     assert (phaco.name, phaco.grade, phaco.incision_class, phaco.department_code) == (
