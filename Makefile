@@ -20,9 +20,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# System packages the project needs: gettext (compiling translations). apt only when something is missing.
+# System packages the project needs: gettext (compiling translations), the WenQuanYi CJK font (embedded in PDF
+# reports). apt only when something is missing.
 system-deps:
 	@missing=""; command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || missing="$$missing fonts-wqy-microhei"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

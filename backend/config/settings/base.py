@@ -71,6 +71,10 @@ INSTALLED_APPS = [
     "capacity",
     "booking_policy",
     "booking",
+    "risk",
+    "clinical",
+    "anaesthesia",
+    "consent",
     "integrations",
     "realtime",
 ]
