@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("risk.api.urls")),
     path("", include("clinical.api.urls")),
     path("", include("anaesthesia.api.urls")),
+    path("", include("anaesthesia.api.sedation_urls")),
     path("", include("consent.api.urls")),
     path("", include("audit.api.urls")),
     path("", include("integrations.api.urls")),
