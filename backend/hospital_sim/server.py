@@ -28,12 +28,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
 
-from . import data, fhir
+from . import ca, data, fhir
 
 ROOMS = ("OR-01", "OR-02", "OR-03", "OR-04")
 DAY_START = 8 * 60  # theatre lists start at 08:00
 TURNOVER_MINUTES = 15
-CA_KEY = b"hospital-sim-ca-demo-key"
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 
 
@@ -104,6 +103,8 @@ class State:
         self.platform = platform or PlatformClient()
         self.lock = threading.RLock()
         self.theatre_delay = theatre_delay
+        # The CA outlives /_sim/reset: the platform keeps the root it fetched, and signed documents stay verifiable.
+        self.ca = ca.CertificateAuthority()
         self.reset()
 
     def reset(self):
@@ -539,35 +540,58 @@ def push_send(state, m, q, body, headers):
     return 200, {"message_id": record["message_id"]}
 
 
-# --- CA signature -------------------------------------------------------------------------------------
-def _ca_signature(signer: str, digest: str) -> str:
-    return base64.b64encode(hmac.new(CA_KEY, f"{signer}|{digest}".encode(), hashlib.sha256).digest()).decode()
+# --- CA signature (real X.509: see hospital_sim/ca.py) ------------------------------------------------
+def _signer(state, employee_no) -> data.Staff:
+    staff = state.hospital.find_staff(employee_no=str(employee_no))
+    if not staff:
+        raise HttpError(422, "unknown_signer", "no certificate for this signer")
+    return staff[0]
 
 
-def _cert_serial(signer: str) -> str:
-    return hashlib.sha256(f"cert:{signer}".encode()).hexdigest()[:32].upper()
+def _check_hash(value) -> str:
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", str(value)):
+        raise HttpError(400, "invalid_hash", "document_hash must be 64 hex characters (SHA-256)")
+    return str(value).lower()
 
 
 @routes.add("POST", "/ca/signatures")
 def ca_sign(state, m, q, body, headers):
+    """Sign a document's SHA-256 digest with the clinician's key (ECDSA P-256, the digest not hashed again)."""
     _require(body, "signer_id", "document_hash")
-    if not re.fullmatch(r"[0-9a-fA-F]{64}", str(body["document_hash"])):
-        raise HttpError(400, "invalid_hash", "document_hash must be 64 hex characters (SHA-256 / SM3)")
-    if not state.hospital.find_staff(employee_no=body["signer_id"]):
-        raise HttpError(422, "unknown_signer", "no certificate for this signer")
-    digest = body["document_hash"].lower()
-    return 201, {"signature_value": _ca_signature(body["signer_id"], digest),
-                 "cert_serial": _cert_serial(body["signer_id"]),
-                 "algorithm": body.get("algorithm", "SM2-SM3"),
-                 "signed_at": datetime.now(data.CST).isoformat(timespec="seconds")}
+    digest = _check_hash(body["document_hash"])
+    if body.get("algorithm") not in (None, "", ca.ALGORITHM):
+        raise HttpError(400, "unsupported_algorithm", f"this CA signs with {ca.ALGORITHM} only")
+    staff = _signer(state, body["signer_id"])
+    credential = state.ca.credential_for(employee_no=staff.employee_no, name=staff.name)
+    return 201, {"signature_value": ca.sign_digest(credential, digest), "cert_serial": credential.serial,
+                 "algorithm": ca.ALGORITHM, "signed_at": datetime.now(data.CST).isoformat(timespec="seconds"),
+                 "certificate_pem": credential.certificate_pem}
+
+
+@routes.add("GET", "/ca/root-certificate")
+def ca_root(state, m, q, body, headers):
+    return 200, state.ca.root_pem.encode(), "application/x-pem-file"
+
+
+@routes.add("GET", r"/ca/certificates/(?P<employee_no>[^/]+)")
+def ca_certificate(state, m, q, body, headers):
+    """A clinician's current signing certificate (404 until they first signed)."""
+    credential = state.ca.certificate_of(m["employee_no"])
+    if credential is None:
+        raise HttpError(404, "not_found", "no certificate issued to this signer")
+    return 200, credential.certificate_pem.encode(), "application/x-pem-file"
 
 
 @routes.add("POST", "/ca/verifications")
 def ca_verify(state, m, q, body, headers):
+    """Verify with the signer's certificate, as the hospital CA's verification service would."""
     _require(body, "signer_id", "document_hash", "signature_value")
-    ok = hmac.compare_digest(_ca_signature(body["signer_id"], str(body["document_hash"]).lower()),
-                             str(body["signature_value"]))
-    return 200, {"valid": ok, "cert_serial": _cert_serial(body["signer_id"])}
+    digest = _check_hash(body["document_hash"])
+    credential = state.ca.certificate_of(str(body["signer_id"]))
+    if credential is None:
+        return 200, {"valid": False, "cert_serial": ""}
+    return 200, {"valid": ca.verify_digest(credential.certificate, digest, str(body["signature_value"])),
+                 "cert_serial": credential.serial}
 
 
 # --- WeChat (the shapes of api.weixin.qq.com: HTTP 200 with errcode, as WeChat answers) ----------------

@@ -13,7 +13,7 @@ from django.utils.module_loading import import_string
 _overrides: dict = {}
 # Settings adapters read when they are built: changing one rebuilds them on next use.
 RESET_ON = {"INTEGRATION_ADAPTERS", "HOSPITAL_SIM_URL", "INTEGRATION_ENDPOINTS", "INTEGRATION_HTTP",
-            "INTEGRATION_FHIR_SYSTEMS", "WECHAT", "FCM", "OBJECT_STORAGE"}
+            "INTEGRATION_FHIR_SYSTEMS", "WECHAT", "FCM", "OBJECT_STORAGE", "CA_TRUST_ANCHOR_PEM"}
 
 
 @cache

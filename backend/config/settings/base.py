@@ -399,3 +399,17 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 CAPACITY_RELEASE_DAYS = env_int("CAPACITY_RELEASE_DAYS", 28)
 if CAPACITY_RELEASE_DAYS:
     CELERY_BEAT_SCHEDULE["capacity.release_horizon"] = {"task": "capacity.release_horizon", "schedule": 86400.0}
+
+# --- Clinical results, CA trust anchor, sedated endoscopy import (H3: clinical, integrations, A8, A11) ---------
+# The hospital CA's root certificate (PEM text, or a file named by CA_TRUST_ANCHOR_FILE): signatures are verified
+# against it offline. Empty = fetched from the CA itself, acceptable only for the simulator (production refuses).
+CA_TRUST_ANCHOR_PEM = env("CA_TRUST_ANCHOR_PEM", "") or (
+    Path(env("CA_TRUST_ANCHOR_FILE")).read_text() if env("CA_TRUST_ANCHOR_FILE") else "")
+# A11: which ward a sedated endoscopy appointment lands in, by the medical-tech exam code ("default" for the
+# rest): env "default:DSC-W,BRONCH-S:RESP-W". Ward codes as in org.Ward.code.
+ANAESTHESIA_SEDATION_WARDS = dict(
+    item.split(":", 1) for item in env_list("ANAESTHESIA_SEDATION_WARDS", "default:DSC-W") if ":" in item)
+# Days ahead imported by the daily task (1 = tomorrow, 2 = the day after).
+ANAESTHESIA_SEDATION_IMPORT_DAYS = [int(d) for d in env_list("ANAESTHESIA_SEDATION_IMPORT_DAYS", "1,2")]
+CELERY_BEAT_SCHEDULE["anaesthesia.sedation_appointments_import"] = {
+    "task": "anaesthesia.sedation_appointments_import", "schedule": 86400.0}

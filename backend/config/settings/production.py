@@ -38,3 +38,15 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRend
 HOSPITAL_SIM_URL = os.environ.get("HOSPITAL_SIM_URL", "")
 WECHAT["api_base_url"] = os.environ.get("WECHAT_API_BASE_URL", "https://api.weixin.qq.com/")  # noqa: F405
 WECHAT["pay_base_url"] = os.environ.get("WECHAT_PAY_BASE_URL", "https://api.mch.weixin.qq.com/")  # noqa: F405
+
+# A8: consent signatures are verified against the hospital CA's root pinned here, never one fetched from the
+# network (whoever could answer for the CA could then vouch for any certificate). Checked at start-up.
+if INTEGRATION_ADAPTERS["ca"] == "integrations.adapters.http_json.HttpCaAdapter":  # noqa: F405
+    from cryptography import x509 as _x509
+
+    if not CA_TRUST_ANCHOR_PEM:  # noqa: F405
+        raise ImproperlyConfigured("CA_TRUST_ANCHOR_PEM (or CA_TRUST_ANCHOR_FILE) must be set in production")
+    try:
+        _x509.load_pem_x509_certificate(CA_TRUST_ANCHOR_PEM.encode())  # noqa: F405
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"CA_TRUST_ANCHOR_PEM is not a PEM X.509 certificate: {_exc}") from _exc

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from django.conf import settings
+
 from integrations.http import HttpClient
 from integrations.ports.ca import Signature
 from integrations.ports.medtech import MedtechAppointment
@@ -111,20 +113,34 @@ class HttpMedtechAdapter(_JsonAdapter):
 
 
 class HttpCaAdapter(_JsonAdapter):
+    """The hospital CA over HTTP/JSON. The trust anchor is the root pinned in settings (CA_TRUST_ANCHOR_PEM); only
+    when none is pinned (dev/test, where the CA is the simulator) is it fetched from the CA, once per adapter."""
+
     port_name = "ca"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._anchor = (getattr(settings, "CA_TRUST_ANCHOR_PEM", "") or "").strip()
 
     def sign(self, *, signer_id, document_hash, idempotency_key) -> Signature:
         body = self.http.post("/signatures", json={"signer_id": signer_id, "document_hash": document_hash},
                               operation="sign", idempotency_key=idempotency_key,
                               summary={"signer": signer_id}).json()
         return Signature(signature_value=body["signature_value"], cert_serial=body["cert_serial"],
-                         algorithm=body.get("algorithm", ""), signed_at=_dt(body.get("signed_at")))
+                         algorithm=body.get("algorithm", ""), signed_at=_dt(body.get("signed_at")),
+                         certificate_pem=body.get("certificate_pem", ""))
 
     def verify(self, *, signer_id, document_hash, signature_value) -> bool:
         body = self.http.post("/verifications", json={"signer_id": signer_id, "document_hash": document_hash,
                                                       "signature_value": signature_value},
                               operation="verify", summary={"signer": signer_id}).json()
         return bool(body.get("valid"))
+
+    def trust_anchor_pem(self) -> str:
+        if not self._anchor:
+            self._anchor = self.http.get("/root-certificate", operation="trust_anchor",
+                                         headers={"Accept": "application/x-pem-file"}).text.strip()
+        return self._anchor
 
 
 class SimulatorPushAdapter(_JsonAdapter):

@@ -82,11 +82,13 @@ def test_voice_call_outcomes_are_recorded(hospital_sim):
 
 
 def test_ca_signature_round_trip(hospital_sim):
+    """The CA's online verification service agrees with the signature it made; the offline check is in test_ca."""
     ca = get_port("ca")
     signer = sim_staff(hospital_sim, role="doctor")[0]["employee_no"]
     digest = hashlib.sha256("手术记录 v1".encode()).hexdigest()
     signature = ca.sign(signer_id=signer, document_hash=digest, idempotency_key="ca-1")
     assert signature.signature_value and len(signature.cert_serial) == 32 and signature.signed_at.tzinfo
+    assert signature.algorithm == "ECDSA-P256-SHA256" and "BEGIN CERTIFICATE" in signature.certificate_pem
     assert ca.verify(signer_id=signer, document_hash=digest, signature_value=signature.signature_value)
     other = hashlib.sha256("手术记录 v2".encode()).hexdigest()
     assert not ca.verify(signer_id=signer, document_hash=other, signature_value=signature.signature_value)
