@@ -25,6 +25,7 @@ from rest_framework.test import APIClient
 
 from accounts.permissions import VIEW_ALL_WARDS, has_permission
 from tests import api_walk
+from tests.app_seeds import seed_app_rows
 from tests.builders import (
     admin_token,
     make_case,
@@ -114,6 +115,25 @@ def _footprint(world):
     return result
 
 
+def _writes_counter(world):
+    """A cheap change detector: rows inserted, updated or deleted so far in this transaction in the tables of
+    the patient-bearing models (PostgreSQL's per-transaction statistics). Only a request that moved it can have
+    changed ward-A rows, so only then is the full footprint (a query per model) compared."""
+    tables = world.setdefault("_tables", sorted({m._meta.db_table for m in _ward_a_rows(world)}))
+
+    def count():
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables "
+                "WHERE relname = ANY(%s)", [tables],
+            )
+            return cursor.fetchone()[0]
+
+    return count
+
+
 def _field(model, name):
     try:
         return model._meta.get_field(name)
@@ -133,15 +153,16 @@ def _has_field(model, name):
 def world():
     ward_a = make_ward(department=make_department(name="甲科"), name="甲病区")
     ward_b = make_ward(department=make_department(name="乙科"), name="乙病区")
-    a_patients, markers = [], set()
+    a_patients, a_cases, markers = [], [], set()
     for i, state in enumerate(("draft", "booked", "admitted", "discharged")):
         id_number = valid_id_number(birth="19700101", serial=700 + i)
         patient = make_patient(name=f"矩阵甲{i}号", reg_no=f"RMTXA{i:04d}", id_number=id_number,
                                phone=f"1370000{i:04d}")
-        make_case(state, ward=ward_a, patient=patient)
+        a_cases.append(make_case(state, ward=ward_a, patient=patient))
         a_patients.append(patient)
         markers |= {patient.name, f"RMTXA{i:04d}", id_number, f"1370000{i:04d}"}
     make_patient_account(patient=a_patients[0])  # ward A's patient also uses the mini-program
+    seed_app_rows(ward=ward_a, patient=a_patients[1], case=a_cases[1])  # each context's own rows (the booked case)
 
     b_patient = make_patient(name="矩阵乙患者", reg_no="RMTXB0001")
     make_case("booked", ward=ward_b, patient=b_patient)
@@ -263,6 +284,7 @@ def run_matrix(world, routes, schema):
 
     # 2. Ward-B staff and other patients.
     before = _footprint(world)
+    writes = _writes_counter(world)
     for who, token in world["principals"].items():
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -284,8 +306,9 @@ def run_matrix(world, routes, schema):
                     for body in bodies:
                         for query in queries:
                             with transaction.atomic():
+                                written = None if safe else writes()
                                 res = _request(client, method, path, body, query)
-                                changed = not safe and _footprint(world) != before
+                                changed = not safe and writes() != written and _footprint(world) != before
                                 transaction.set_rollback(True)
                             checked += 1
                             made += 1

@@ -42,7 +42,10 @@ def _seed():
 
     procedure_create(actor=None, code="51.2300", name="腹腔镜胆囊切除术", grade=3, incision_class="II",
                      department=ward.department, wards=[ward])
-    make_case(ward=ward)
+    case = make_case(ward=ward)
+    from tests.app_seeds import seed_app_rows
+
+    seed_app_rows(ward=ward, patient=case.patient, case=case)  # each context's own rows
     from django.utils import timezone
 
     from tests.builders import make_capacity
