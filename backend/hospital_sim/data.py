@@ -218,6 +218,11 @@ LAB_PANELS = {
     )),
 }
 _HGB_RANGE = {"M": (130.0, 175.0), "F": (115.0, 150.0)}
+# Urinalysis (尿常规) for every third patient, from an LIS that flags the way many do: text results (阴性/阳性) with a
+# flag only when positive, and specific gravity / pH sent without any interpretation (the reader compares with the
+# range). Chosen by the patient number, not the random stream, so adding it changed no other generated value.
+URINE_PANEL = ("URINE", "尿常规")
+URINE_SG = (1.015, 1.035, 1.002, 1.020)  # by (index // 3) % 4: normal, above, below, normal
 
 EXAMS = (
     ("RAD", "CXR", "胸部正位片", "胸部", "双肺纹理清晰，未见明显实变影；心影大小形态正常；双侧膈面光整，肋膈角锐利。",
@@ -454,6 +459,8 @@ class Hospital:
                              "flag": flag_for(value, low, high, crit_low, crit_high), "decimals": decimals})
             self.labs.append(LabReport(f"L{patient.reg_no[-6:]}{n:02d}", patient.reg_no, visit.visit_no, panel,
                                        panel_name, issued, rows))
+        if i % 3 == 0:
+            self.labs.append(self._urinalysis(patient, visit, issued, i))
         exam = EXAMS[0] if rng.random() < 0.7 else rng.choice(EXAMS)
         self.exams.append(ExamReport(f"R{patient.reg_no[-6:]}01", patient.reg_no, visit.visit_no, exam[0], exam[1],
                                      exam[2], exam[3], exam[4], exam[5], exam[1] == "US-THY", issued))
@@ -463,6 +470,23 @@ class Hospital:
         for n, (code, name, category, price) in enumerate(FEE_ITEMS, start=1):
             self.fees.append(Fee(f"F{visit.visit_no[1:]}{n:02d}", patient.reg_no, visit.visit_no, code, name,
                                  category, 1, price, visit.started_at + timedelta(minutes=30)))
+
+    @staticmethod
+    def _urinalysis(patient: Patient, visit: Visit, issued: datetime, i: int) -> LabReport:
+        n = i // 3
+        positive = n % 5 == 1
+        items = [
+            {"code": "5811-5", "name": "尿比重", "unit": "", "value": URINE_SG[n % 4], "low": 1.003, "high": 1.030,
+             "flag": "", "decimals": 3},
+            {"code": "2756-5", "name": "尿酸碱度", "unit": "", "value": 6.0, "low": 4.5, "high": 8.0, "flag": "",
+             "decimals": 1},
+            {"code": "2888-6", "name": "尿蛋白", "unit": "", "value": "阳性(+)" if positive else "阴性",
+             "ref_text": "阴性", "flag": "H" if positive else "N", "text": True},
+            {"code": "2350-7", "name": "尿葡萄糖", "unit": "", "value": "阴性", "ref_text": "阴性", "flag": "",
+             "text": True},
+        ]
+        return LabReport(f"L{patient.reg_no[-6:]}{len(LAB_PANELS) + 1:02d}", patient.reg_no, visit.visit_no,
+                         URINE_PANEL[0], URINE_PANEL[1], issued + timedelta(minutes=30), items)
 
     # -- lookups
     def patient_by_reg_no(self, reg_no: str) -> Patient | None:

@@ -191,10 +191,16 @@ def _quantity(value, unit):
 
 
 def observation(report: data.LabReport, n: int, item: dict) -> dict:
-    ref = {"text": f"{item['low']:g}-{item['high']:g}"}
-    ref["low"] = _quantity(item["low"], item["unit"])
-    ref["high"] = _quantity(item["high"], item["unit"])
-    return {
+    """A lab item: a quantity with a numeric range, or a text result (阴性) with a text range; the interpretation
+    only when the LIS gives one (flag "" = none sent)."""
+    if item.get("text"):
+        value = {"valueString": item["value"]}
+        ref = {"text": item.get("ref_text", "")}
+    else:
+        value = {"valueQuantity": _quantity(item["value"], item["unit"])}
+        ref = {"text": f"{item['low']:g}-{item['high']:g}", "low": _quantity(item["low"], item["unit"]),
+               "high": _quantity(item["high"], item["unit"])}
+    resource = {
         "resourceType": "Observation",
         "id": f"{report.report_no}-{n}",
         "status": "final",
@@ -205,10 +211,12 @@ def observation(report: data.LabReport, n: int, item: dict) -> dict:
         "subject": {"reference": f"Patient/{report.reg_no}"},
         "encounter": {"reference": f"Encounter/{report.visit_no}"},
         "issued": _iso(report.issued_at),
-        "valueQuantity": _quantity(item["value"], item["unit"]),
-        "interpretation": [{"coding": [{"system": SYSTEMS["interpretation"], "code": item["flag"]}]}],
+        **value,
         "referenceRange": [ref],
     }
+    if item["flag"]:
+        resource["interpretation"] = [{"coding": [{"system": SYSTEMS["interpretation"], "code": item["flag"]}]}]
+    return resource
 
 
 def lab_report(report: data.LabReport) -> tuple[dict, list[dict]]:

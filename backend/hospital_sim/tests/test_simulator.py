@@ -58,7 +58,11 @@ def test_catalogue_and_results():
     assert all(re.fullmatch(r"\d{2}\.\d{1,2}", code) and 1 <= grade <= 4 and incision in ("0", "I", "II", "III")
                for code, _, grade, incision, _ in h.procedures)
     flags = Counter(item["flag"] for report in h.labs for item in report.items)
-    assert set(flags) == {"N", "H", "L", "HH", "LL"} and flags["N"] > sum(flags.values()) / 2
+    assert set(flags) == {"N", "H", "L", "HH", "LL", ""} and flags["N"] > sum(flags.values()) / 2
+    # urinalysis: every third patient, text results and items sent without interpretation
+    urine = [r for r in h.labs if r.panel == "URINE"]
+    assert len(urine) == 200 // 3 and {r.reg_no for r in urine} == {p.reg_no for p in h.patients if p.index % 3 == 0}
+    assert {item["value"] for r in urine for item in r.items if item.get("text")} == {"阴性", "阳性(+)"}
     assert all(v.started_at.date() <= ANCHOR for v in h.visits.values())
 
 
