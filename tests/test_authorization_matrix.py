@@ -150,7 +150,9 @@ def _has_field(model, name):
 
 
 @pytest.fixture
-def world():
+def world(settings):
+    # Requests that reach a hospital system (no simulator runs here) fail at once, not after retries.
+    settings.INTEGRATION_HTTP = {**settings.INTEGRATION_HTTP, "attempts": 1, "backoff": 0.0}
     ward_a = make_ward(department=make_department(name="甲科"), name="甲病区")
     ward_b = make_ward(department=make_department(name="乙科"), name="乙病区")
     a_patients, a_cases, markers = [], [], set()

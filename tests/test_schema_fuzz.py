@@ -26,6 +26,12 @@ def _client(token):
     return client
 
 
+@pytest.fixture(autouse=True)
+def _fail_fast_integrations(settings):
+    """Malformed requests that reach a hospital system (no simulator runs here) fail at once, not after retries."""
+    settings.INTEGRATION_HTTP = {**settings.INTEGRATION_HTTP, "attempts": 1, "backoff": 0.0}
+
+
 def _seed():
     """A little of everything so path parameters can be filled with real rows."""
     ward = make_ward()
