@@ -413,3 +413,15 @@ ANAESTHESIA_SEDATION_WARDS = dict(
 ANAESTHESIA_SEDATION_IMPORT_DAYS = [int(d) for d in env_list("ANAESTHESIA_SEDATION_IMPORT_DAYS", "1,2")]
 CELERY_BEAT_SCHEDULE["anaesthesia.sedation_appointments_import"] = {
     "task": "anaesthesia.sedation_appointments_import", "schedule": 86400.0}
+
+# --- risk (A1, A6, A7): knowledge base, procedure risk profiles, evaluations (helper H2) ---
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "KnowledgeBaseStatusEnum": "risk.models.KnowledgeBaseStatus",
+        "RiskLevelEnum": "risk.models.Level",
+        "RiskEventEnum": "risk.models.Event",
+        "RiskDispositionEnum": "risk.models.Disposition",
+        "AnaesthetistSeniorityEnum": "risk.models.Seniority",
+        "RiskProcedureTypeEnum": "risk.models.ProcedureType",
+    }
+)

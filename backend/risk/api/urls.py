@@ -1,3 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns = []
+from risk.api import views
+
+router = SimpleRouter()
+router.register("risk-evaluations", views.RiskEvaluationViewSet, basename="risk-evaluation")
+router.register("risk-knowledge-bases", views.KnowledgeBaseViewSet, basename="risk-knowledge-base")
+router.register("risk-knowledge-base-entries", views.KnowledgeBaseEntryViewSet, basename="risk-knowledge-base-entry")
+router.register("procedure-risk-profiles", views.ProcedureRiskProfileViewSet, basename="procedure-risk-profile")
+
+urlpatterns = [
+    path("risk-models/", views.RiskModelListView.as_view(), name="risk-model-list"),
+    *router.urls,
+]
