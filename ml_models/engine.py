@@ -1,0 +1,260 @@
+"""The risk engine: every model of ``specs/index.toml`` for a patient in one call.
+
+    from ml_models.engine import default_engine, InputError
+    engine = default_engine()                      # process-wide, graphs loaded once (thread-safe)
+    engine.evaluate(patient, screening_rules=None) # {"engine_version", "results": [ModelResult, ...]}
+    engine.evaluate_batch(patients)                # one onnxruntime run per model for the whole batch
+    engine.catalogue()                             # the model cards as data
+    engine.default_screening_rules()
+
+Scored models run through their ONNX graph (one InferenceSession per graph, created once, one intra-op thread);
+the sepsis and shock screens are rule sets evaluated in Python (they have no numbers to compute). A graph that is
+missing, or was built from an older spec (its ``spec_hash`` metadata differs), is rebuilt on load.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from . import screening
+from .build import dist_dir, ensure_graph
+from .features import matrix, prepare
+from .inputs import InputError, canonicalise
+from .spec import ENGINE_VERSION, ModelSpec, all_specs, condition_inputs, weakest
+
+__all__ = ["ENGINE_VERSION", "InputError", "RiskEngine", "default_engine"]
+
+TOP_CONTRIBUTIONS = 5
+_LEVEL_ZH = {"low": "低危", "intermediate": "中危", "high": "高危"}
+
+
+def _session_options() -> ort.SessionOptions:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return options
+
+
+class RiskEngine:
+    def __init__(self, dist: Path | None = None):
+        self.specs: list[ModelSpec] = all_specs()
+        self.dist = Path(dist) if dist else dist_dir()
+        self.sessions: dict[str, ort.InferenceSession] = {}
+        self.rebuilt: list[str] = []
+        options = _session_options()
+        for spec in self.specs:
+            if spec.kind == "screening":
+                continue
+            path, rebuilt = ensure_graph(spec, self.dist)
+            if rebuilt:
+                self.rebuilt.append(spec.id)
+            session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+            meta = session.get_modelmeta().custom_metadata_map
+            if meta.get("spec_hash") != spec.spec_hash:  # replaced under us by an older build: rebuild once more
+                path, _ = ensure_graph(spec, self.dist, force=True)
+                session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+            self.sessions[spec.id] = session
+        self._outputs = {mid: [o.name for o in s.get_outputs()] for mid, s in self.sessions.items()}
+
+    # --- public API -----------------------------------------------------------------------------------------
+
+    def evaluate(self, patient: dict, *, screening_rules: dict | None = None) -> dict:
+        return self.evaluate_batch([patient], screening_rules=screening_rules)[0]
+
+    def evaluate_batch(self, patients: list[dict], *, screening_rules: dict | None = None) -> list[dict]:
+        rules = screening.resolve_rules(screening_rules)
+        canons, ignored = [], []
+        errors: dict[str, list[str]] = {}
+        for i, patient in enumerate(patients):
+            try:
+                canon, extra = canonicalise(patient)
+            except InputError as exc:
+                if len(patients) == 1:
+                    raise
+                errors.update({f"[{i}].{k}": v for k, v in exc.fields.items()})
+                continue
+            canons.append(canon)
+            ignored.append(extra)
+        if errors:
+            raise InputError(errors)
+
+        per_patient: list[list[dict]] = [[] for _ in canons]
+        for spec in self.specs:
+            if spec.kind == "screening":
+                for i, canon in enumerate(canons):
+                    per_patient[i].append(self._screening_result(spec, rules[spec.raw["rule_set"]], canon))
+                continue
+            prepared = [prepare(spec, canon) for canon in canons]
+            complete = [i for i, p in enumerate(prepared) if p.row is not None]
+            outputs = self.run_graph(spec.id, matrix(spec, [prepared[i].row for i in complete])) if complete else {}
+            position = {i: k for k, i in enumerate(complete)}
+            for i, (canon, prep) in enumerate(zip(canons, prepared, strict=True)):
+                k = position.get(i)
+                row_out = {name: values[k] for name, values in outputs.items()} if k is not None else None
+                per_patient[i].append(self._model_result(spec, canon, prep, row_out))
+        return [{"engine_version": ENGINE_VERSION, "results": results, "ignored_inputs": extra}
+                for results, extra in zip(per_patient, ignored, strict=True)]
+
+    def run_graph(self, model_id: str, x: np.ndarray) -> dict[str, np.ndarray]:
+        """One onnxruntime run of a model on a feature matrix [N, F] (float32)."""
+        session = self.sessions[model_id]
+        values = session.run(self._outputs[model_id], {"x": np.ascontiguousarray(x, dtype=np.float32)})
+        return dict(zip(self._outputs[model_id], values, strict=True))
+
+    def catalogue(self) -> list[dict]:
+        return [model_card_data(spec) for spec in self.specs]
+
+    def default_screening_rules(self) -> dict:
+        return screening.default_rules()
+
+    # --- result assembly ------------------------------------------------------------------------------------
+
+    def _base(self, spec: ModelSpec, canon: dict) -> dict:
+        raw = spec.raw
+        notes = [rule["note_zh"] for test, rule in spec.applicability if test(canon)]
+        used = set(spec.inputs_used())
+        for _, rule in spec.applicability:
+            used |= condition_inputs(rule["when"])
+        return {
+            "model": spec.id, "name": raw["name"], "name_zh": raw["name_zh"], "version": spec.version,
+            "event": raw["event"], "kind": spec.kind, "citation": raw["citation"],
+            "status": "ok", "missing_inputs": [], "assumed_inputs": [],
+            "probability": None, "logit": None, "score": None,
+            "band": None, "band_label_zh": None, "band_risk": None, "level": None,
+            "level_source": spec.level_source,
+            "outside_derivation": bool(notes),
+            "applicability_note": "超出推导人群：" + "；".join(notes) if notes else raw["applicability_note_zh"],
+            "confidence": None, "evidence_note": raw["evidence_note_zh"],
+            "inputs": {n: _jsonable(canon[n]) for n in sorted(used) if n in canon},
+            "contributions": [],
+        }
+
+    def _model_result(self, spec: ModelSpec, canon: dict, prep, out: dict | None) -> dict:
+        result = self._base(spec, canon)
+        result["assumed_inputs"] = prep.assumed
+        if out is None:
+            result.update(status="insufficient_data", missing_inputs=prep.missing,
+                          confidence=weakest(f.confidence for f in spec.scoring))
+            return result
+        band = spec.bands[int(out["band_index"])]
+        risk = float(out["band_risk"])
+        fired = [(f, float(t)) for f, t in zip(spec.features, out["terms"], strict=True) if not f.aux and t != 0.0]
+        tags = [f.confidence for f, _ in fired]
+        if spec.kind == "logistic":
+            tags.append(spec.intercept_confidence)
+            result.update(logit=float(out["logit"]), probability=float(out["probability"]))
+        else:
+            result["score"] = round(float(out["score"]), 4)
+        if band.risk is not None:
+            tags.append(band.risk_confidence)
+        result.update(band=band.key, band_label_zh=band.label_zh, band_risk=None if math.isnan(risk) else risk,
+                      level=band.level)
+        if band.risk_secondary is not None:
+            result["band_risk_secondary"] = band.risk_secondary
+        if "escalation" in spec.raw:
+            result["escalated"] = bool(out["escalated"])
+            if result["escalated"]:
+                tags.append(spec.raw["escalation"].get("confidence", "V"))
+                result["evidence_note"] += " " + spec.raw["escalation"]["note_zh"]
+        variant = spec.raw.get("variant")
+        if variant:
+            complete = all(canon.get(name) is not None for name in variant["inputs"])
+            result["variant"] = variant["complete" if complete else "incomplete"]
+            if not complete:
+                result["applicability_note"] += " " + variant["incomplete_note_zh"]
+        result["confidence"] = weakest(tags)
+        weak = [f.label_zh.format(value=canon.get(f.value_input or "", 0)) for f, _ in fired
+                if f.confidence in ("S", "R")]
+        if weak:
+            result["evidence_note"] += f" 本次计算用到的单一来源/未核实系数：{'、'.join(weak)}。"
+        result["contributions"] = _top_contributions(spec, canon, fired)
+        return result
+
+    def _screening_result(self, spec: ModelSpec, rule_set: dict, canon: dict) -> dict:
+        result = self._base(spec, canon)
+        used = set()
+        for factor in rule_set["factors"]:
+            used |= condition_inputs(factor["when"])
+        result["inputs"] = {n: _jsonable(canon[n]) for n in sorted(used) if n in canon}
+        outcome = screening.screen(rule_set, canon)
+        result.update(level_source="screening", confidence=rule_set.get("confidence", "R"),
+                      missing_inputs=outcome["missing"], rule_set_version=str(rule_set.get("version", "")))
+        if outcome["evaluable"] == 0:
+            result["status"] = "insufficient_data"
+            return result
+        level = outcome["level"]
+        result.update(score=float(outcome["count"]), band=level["level"], band_label_zh=level["label_zh"],
+                      level=level["level"],
+                      fired_factors=[{"factor": f["key"], "label_zh": f["label_zh"]} for f in outcome["fired"]],
+                      contributions=[{"factor": f["key"], "label_zh": f["label_zh"], "value": 1.0}
+                                     for f in outcome["fired"]][:TOP_CONTRIBUTIONS])
+        if rule_set.get("description_zh"):
+            result["evidence_note"] += " " + rule_set["description_zh"]
+        return result
+
+
+def _top_contributions(spec: ModelSpec, canon: dict, fired) -> list[dict]:
+    items = [{"factor": f.key, "label_zh": f.label_zh.format(value=canon.get(f.value_input or "", 0)),
+              "value": round(term, 4)} for f, term in fired]
+    items.sort(key=lambda c: -abs(c["value"]))
+    return items[:TOP_CONTRIBUTIONS]
+
+
+def _jsonable(value):
+    return sorted(value) if isinstance(value, frozenset) else value
+
+
+def model_card_data(spec: ModelSpec) -> dict:
+    """The model card as data (catalogue entry)."""
+    raw = spec.raw
+    card = {
+        "id": spec.id, "name": raw["name"], "name_zh": raw["name_zh"], "version": spec.version,
+        "event": raw["event"], "kind": spec.kind, "citation": raw["citation"],
+        "derivation_population": raw["derivation_population"], "outcome": raw["outcome"],
+        "outcome_zh": raw.get("outcome_zh", ""),
+        "applicability_note": raw["applicability_note"], "applicability_note_zh": raw["applicability_note_zh"],
+        "evidence_note_zh": raw["evidence_note_zh"], "spec_hash": spec.spec_hash,
+        "inputs_required": list(spec.required), "inputs_optional": list(spec.optional),
+        "outside_derivation_rules": [{"note": r["note"], "note_zh": r["note_zh"], "when": r["when"]}
+                                     for _, r in spec.applicability],
+    }
+    if spec.kind == "screening":
+        card.update(level_source="screening", rule_set=raw["rule_set"], confidence=None, bands=[])
+        return card
+    tags = [f.confidence for f in spec.scoring] + [b.risk_confidence for b in spec.bands if b.risk is not None]
+    if spec.kind == "logistic":
+        tags.append(spec.intercept_confidence)
+        card["intercept"] = spec.intercept
+    card.update(
+        confidence=weakest(tags), level_source=spec.level_source, band_on=spec.band_on,
+        bands_note=raw["bands"].get("note", ""), bands_note_zh=raw["bands"].get("note_zh", ""),
+        bands=[{"key": b.key, "lower": b.lower, "label": b.label, "label_zh": b.label_zh, "level": b.level,
+                "level_label_zh": _LEVEL_ZH[b.level], "risk": b.risk, "risk_confidence": b.risk_confidence,
+                "risk_secondary": b.risk_secondary, "note": b.note} for b in spec.bands],
+        features=[{"key": f.key, "label": f.label, "label_zh": f.label_zh, "weight": f.weight,
+                   "confidence": f.confidence, "when": f.cond, "value": f.value_input, "aux": f.aux}
+                  for f in spec.features],
+        reference_categories=list(raw.get("reference_categories", [])),
+        examples=list(raw.get("examples", [])),
+    )
+    return card
+
+
+_default: RiskEngine | None = None
+_lock = threading.Lock()
+
+
+def default_engine() -> RiskEngine:
+    """The process-wide engine; the first call loads (and if needed builds) every graph, exactly once."""
+    global _default
+    if _default is None:
+        with _lock:
+            if _default is None:
+                _default = RiskEngine()
+    return _default
