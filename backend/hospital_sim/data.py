@@ -239,6 +239,14 @@ ECG_CONCLUSIONS = (
     ("窦性心律，II、III、aVF 导联 T 波低平。", "窦性心律，ST-T 改变", True),
 )
 
+# Sedated (painless) endoscopy exams of the medical-tech appointment system (A11): (code, name, kind, location).
+SEDATION_EXAMS = (
+    ("GASTRO-S", "无痛胃镜", "gastroscopy", "内镜中心2层 无痛胃镜室"),
+    ("COLON-S", "无痛肠镜", "colonoscopy", "内镜中心2层 无痛肠镜室"),
+    ("BRONCH-S", "无痛支气管镜", "bronchoscopy", "内镜中心3层 支气管镜室"),
+)
+SEDATION_PER_DAY = (5, 6, 7)  # appointments a day: 5–7, drawn per date
+
 FEE_ITEMS = (
     ("250101001", "血细胞分析", "检验", "17.00"),
     ("250301001", "生化全项", "检验", "120.00"),
@@ -487,6 +495,29 @@ class Hospital:
         ]
         return LabReport(f"L{patient.reg_no[-6:]}{len(LAB_PANELS) + 1:02d}", patient.reg_no, visit.visit_no,
                          URINE_PANEL[0], URINE_PANEL[1], issued + timedelta(minutes=30), items)
+
+    def sedation_appointments(self, day: date) -> list[dict]:
+        """The sedated endoscopy list of `day`: a pure function of (seed, day), so every call, every restart and
+        every test sees the same list. Patients come with the visit holding their labs and reports; GI exams are ordered by general
+        surgeons, bronchoscopy by ENT surgeons (the roster has no chest physicians). About one in eight is
+        cancelled. Appointment numbers carry the date: SJ<yyyymmdd><nn>."""
+        rng = random.Random(f"{self.seed}:sedation:{day.isoformat()}")
+        count = rng.choice(SEDATION_PER_DAY)
+        patients = rng.sample(self.patients, count)
+        start = datetime.combine(day, time(8, 0), CST)
+        out = []
+        for n, patient in enumerate(patients, start=1):
+            code, name, kind, location = rng.choice(SEDATION_EXAMS)
+            doctor = rng.choice(self.doctors("ENT" if kind == "bronchoscopy" else "GS"))
+            visit = patient.visits[-1]  # the visit whose labs and reports the LIS/PACS hold
+            out.append({
+                "appointment_no": f"SJ{day:%Y%m%d}{n:02d}", "reg_no": patient.reg_no, "visit_no": visit.visit_no,
+                "patient_name": patient.name, "exam_code": code, "exam_name": name, "procedure_kind": kind,
+                "scheduled_at": (start + timedelta(minutes=30 * (n - 1))).isoformat(timespec="seconds"),
+                "location": location, "ordering_doctor_employee_no": doctor.employee_no,
+                "ordering_doctor_name": doctor.name, "status": "cancelled" if rng.random() < 0.125 else "booked",
+            })
+        return out
 
     # -- lookups
     def patient_by_reg_no(self, reg_no: str) -> Patient | None:

@@ -119,6 +119,8 @@ class State:
             self.applications: dict[str, dict] = {}
             self.certificates: dict[str, dict] = {}
             self.appointments: dict[str, dict] = {}
+            self.sedation_status: dict[str, str] = {}  # appointment_no → status changed through /_sim
+            self.sedation_results: list[dict] = []
             self.procedures: dict[str, data.CatalogueEntry] = data.procedure_catalogue()
             self.procedures_changed_at = datetime.now(data.CST)
             self.test_packages: dict[str, dict] = {}
@@ -478,6 +480,73 @@ def medtech_cancel(state, m, q, body, headers):
             raise HttpError(404, "not_found", "unknown appointment")
         appt["status"] = "cancelled"
     return 200, appt
+
+
+# --- Sedated endoscopy appointments (A11) ----------------------------------------------------------------
+_SEDATION_NO = re.compile(r"^SJ(\d{8})(\d{2})$")
+
+
+def _sedation_day(state, day: date) -> list[dict]:
+    """The generated list of `day` with what happened since (cancellations through /_sim)."""
+    items = state.hospital.sedation_appointments(day)
+    with state.lock:
+        for item in items:
+            item["status"] = state.sedation_status.get(item["appointment_no"], item["status"])
+    return items
+
+
+def _sedation_appointment(state, number: str) -> dict:
+    match = _SEDATION_NO.match(number)
+    try:
+        day = datetime.strptime(match.group(1), "%Y%m%d").date() if match else None
+    except ValueError:
+        day = None
+    found = next((a for a in _sedation_day(state, day) if a["appointment_no"] == number), None) if day else None
+    if found is None:
+        raise HttpError(404, "unknown_appointment", f"no sedation appointment {number}")
+    return found
+
+
+@routes.add("GET", "/medtech/sedation-appointments")
+def medtech_sedation_list(state, m, q, body, headers):
+    try:
+        day = date.fromisoformat(_one(q, "date") or "")
+    except ValueError as exc:
+        raise HttpError(400, "invalid", "date is required, YYYY-MM-DD") from exc
+    return 200, {"date": day.isoformat(), "items": _sedation_day(state, day)}
+
+
+@routes.add("POST", r"/medtech/sedation-appointments/(?P<no>[^/]+)/assessment")
+def medtech_sedation_assessment(state, m, q, body, headers):
+    """The anaesthesia assessment's outcome: passed releases the appointment, failed holds it."""
+    appointment = _sedation_appointment(state, m["no"])
+    if body.get("result") not in ("passed", "failed"):
+        raise HttpError(400, "invalid", "result must be passed or failed")
+    if appointment["status"] == "cancelled":
+        raise HttpError(409, "appointment_cancelled", "the appointment was cancelled")
+    with state.lock:
+        record = {"appointment_no": m["no"], "result": body["result"], "note": str(body.get("note") or ""),
+                  "idempotency_key": headers.get("Idempotency-Key", ""),
+                  "received_at": datetime.now(data.CST).isoformat(timespec="seconds")}
+        state.sedation_results.append(record)
+    return 200, record
+
+
+@routes.add("GET", "/_sim/medtech/sedation-results")
+def sim_sedation_results(state, m, q, body, headers):
+    with state.lock:
+        items = [r for r in state.sedation_results
+                 if not _one(q, "appointment_no") or r["appointment_no"] == _one(q, "appointment_no")]
+    return 200, {"items": items}
+
+
+@routes.add("POST", r"/_sim/medtech/sedation-appointments/(?P<no>[^/]+)/cancel")
+def sim_sedation_cancel(state, m, q, body, headers):
+    """The endoscopy unit cancels an appointment (the next list shows it cancelled)."""
+    appointment = _sedation_appointment(state, m["no"])
+    with state.lock:
+        state.sedation_status[m["no"]] = "cancelled"
+    return 200, dict(appointment, status="cancelled")
 
 
 # --- SMS, voice, push recorders ------------------------------------------------------------------------

@@ -8,12 +8,13 @@ systems speak differently gets its own adapter class here, registered through IN
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import quote
 
 from django.conf import settings
 
 from integrations.http import HttpClient
 from integrations.ports.ca import Signature
-from integrations.ports.medtech import MedtechAppointment
+from integrations.ports.medtech import SEDATION_RESULTS, MedtechAppointment, SedationBooking
 from integrations.ports.push import PushMessage, PushResult
 from integrations.ports.theatre import TheatreApplication, TheatreBooking
 from integrations.ports.voice import VoiceCall, VoiceCallResult
@@ -110,6 +111,27 @@ class HttpMedtechAdapter(_JsonAdapter):
     def cancel(self, appointment_no, *, idempotency_key) -> MedtechAppointment:
         return _appointment(self.http.delete(f"/appointments/{appointment_no}", operation="cancel",
                                              idempotency_key=idempotency_key).json())
+
+    def list_sedation_appointments(self, *, on: date) -> list[SedationBooking]:
+        body = self.http.get("/sedation-appointments", params={"date": on.isoformat()},
+                             operation="list_sedation_appointments").json()
+        return [_sedation_booking(item) for item in body.get("items", [])]
+
+    def report_sedation_assessment(self, *, appointment_no, result, note, idempotency_key) -> None:
+        if result not in SEDATION_RESULTS:
+            raise ValueError(f"result must be one of {SEDATION_RESULTS}")
+        self.http.post(f"/sedation-appointments/{quote(appointment_no, safe='')}/assessment",
+                       json={"result": result, "note": note}, operation="report_sedation_assessment",
+                       idempotency_key=idempotency_key, summary={"appointment_no": appointment_no, "result": result})
+
+
+def _sedation_booking(body: dict) -> SedationBooking:
+    return SedationBooking(
+        appointment_no=body["appointment_no"], reg_no=body.get("reg_no", ""), visit_no=body.get("visit_no", ""),
+        exam_code=body.get("exam_code", ""), exam_name=body.get("exam_name", ""),
+        procedure_kind=body.get("procedure_kind", ""), scheduled_at=_dt(body.get("scheduled_at")),
+        location=body.get("location", ""), ordering_doctor_employee_no=body.get("ordering_doctor_employee_no", ""),
+        ordering_doctor_name=body.get("ordering_doctor_name", ""), status=body.get("status", "booked"))
 
 
 class HttpCaAdapter(_JsonAdapter):
