@@ -73,10 +73,16 @@ class StrictDictField(serializers.Serializer):
     def to_internal_value(self, data):
         if not isinstance(data, dict):
             raise serializers.ValidationError(_("Expected an object."))
-        unknown = sorted(set(map(str, data)) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({k: [self.error_messages["unknown"]] for k in unknown})
-        return super().to_internal_value(data)
+        errors = {k: [self.error_messages["unknown"]] for k in sorted(set(map(str, data)) - set(self.fields))}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not isinstance(exc.detail, dict):
+                raise
+            errors.update(exc.detail)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
 
 class SystemFindingSerializer(StrictDictField):
@@ -146,7 +152,7 @@ def _build_field(f: form.Field):
     if f.type == "decimal":
         return StrictFloatField(min_value=f.min, max_value=f.max, **common)
     if f.type == "integer":
-        return StrictIntegerField(min_value=f.min, max_value=f.max, **common)
+        return StrictIntegerField(min_value=int(f.min), max_value=int(f.max), **common)
     if f.type == "boolean":
         return StrictBooleanField(**common)
     if f.type == "choice":
@@ -202,13 +208,15 @@ def clean_sections(data) -> dict:
         if serializer_class is None:
             errors[str(key)] = [str(_("Unknown section."))]
             continue
+        if not isinstance(values, dict):
+            errors[str(key)] = [str(_("Expected an object."))]
+            continue
         serializer = serializer_class(data=values, partial=True)
         if not serializer.is_valid():
             _flatten_errors(key, serializer.errors, errors)
             continue
         # partial=True keeps only the fields sent; serializer defaults do not invent values.
-        sent = values.keys() if isinstance(values, dict) else ()
-        cleaned[key] = {k: v for k, v in serializer.validated_data.items() if k in sent}
+        cleaned[key] = {k: v for k, v in serializer.validated_data.items() if k in values}
     if errors:
         raise InvalidInput(fields=errors)
     return cleaned
