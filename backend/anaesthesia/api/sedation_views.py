@@ -19,7 +19,7 @@ from org.scoping import get_scoped_or_404, scope_queryset
 IMPORT_WINDOW_DAYS = 60  # how far back or ahead a list may be imported by hand
 
 
-class _WardSerializer(serializers.Serializer):
+class SedationWardRefSerializer(serializers.Serializer):
     uuid = serializers.UUIDField()
     code = serializers.CharField()
     name = serializers.CharField()
@@ -28,7 +28,7 @@ class _WardSerializer(serializers.Serializer):
 class SedationAppointmentSerializer(serializers.ModelSerializer):
     """List row: the patient's name masked, no identifiers."""
 
-    ward = _WardSerializer(read_only=True)
+    ward = SedationWardRefSerializer(read_only=True)
     patient = serializers.UUIDField(source="patient.uuid", read_only=True)
     patient_name = serializers.CharField(source="patient.masked_name", read_only=True)
     patient_sex = serializers.CharField(source="patient.sex", read_only=True)
@@ -65,7 +65,7 @@ class SedationImportSerializer(serializers.Serializer):
         return value
 
 
-class _Refusal(serializers.Serializer):
+class SedationImportRefusalSerializer(serializers.Serializer):
     appointment_no = serializers.CharField()
     reason = serializers.CharField()
 
@@ -77,7 +77,7 @@ class SedationImportResultSerializer(serializers.Serializer):
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     cancelled = serializers.IntegerField()
-    refused = _Refusal(many=True)
+    refused = SedationImportRefusalSerializer(many=True)
 
 
 def _base():

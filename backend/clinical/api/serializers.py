@@ -4,14 +4,14 @@ from rest_framework import serializers
 from clinical.models import ExamKind, ExamReport, LabReport, LabResult
 
 
-class LabReportSummarySerializer(serializers.ModelSerializer):
+class ClinicalLabReportSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = LabReport
         fields = ["uuid", "report_no", "visit_no", "panel_code", "name", "issued_at", "fetched_at"]
 
 
-class LabResultSerializer(serializers.ModelSerializer):
-    report = LabReportSummarySerializer(read_only=True)
+class ClinicalLabResultSerializer(serializers.ModelSerializer):
+    report = ClinicalLabReportSummarySerializer(read_only=True)
     reference_range = serializers.CharField(read_only=True)
     arrow_symbol = serializers.CharField(read_only=True)
     abnormal = serializers.BooleanField(read_only=True)
@@ -24,14 +24,14 @@ class LabResultSerializer(serializers.ModelSerializer):
                   "critical"]
 
 
-class ExamReportSerializer(serializers.ModelSerializer):
+class ClinicalExamReportSerializer(serializers.ModelSerializer):
     class Meta:
         model = ExamReport
         fields = ["uuid", "visit_no", "report_no", "kind", "code", "name", "findings", "conclusion", "abnormal",
                   "issued_at", "fetched_at"]
 
 
-class LabResultQuerySerializer(serializers.Serializer):
+class ClinicalLabResultQuerySerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=100,
                               help_text=_("Item name or code, or report name"))
     abnormal = serializers.BooleanField(required=False, default=False, help_text=_("Only abnormal results"))
@@ -39,18 +39,18 @@ class LabResultQuerySerializer(serializers.Serializer):
                                      help_text=_("Visit number; the case's visit when left out"))
 
 
-class ExamReportQuerySerializer(serializers.Serializer):
+class ClinicalExamReportQuerySerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=100)
     kind = serializers.ChoiceField(required=False, choices=ExamKind.choices)
     visit_no = serializers.CharField(required=False, allow_blank=True, max_length=40)
 
 
-class RefreshInputSerializer(serializers.Serializer):
+class ClinicalResultsRefreshInputSerializer(serializers.Serializer):
     visit_no = serializers.CharField(required=False, allow_blank=True, max_length=40,
                                      help_text=_("Visit number; the case's visit when left out"))
 
 
-class RefreshResultSerializer(serializers.Serializer):
+class ClinicalResultsRefreshResultSerializer(serializers.Serializer):
     labs = serializers.IntegerField()
     exams = serializers.IntegerField()
     conflicts = serializers.IntegerField()

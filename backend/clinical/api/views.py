@@ -52,14 +52,14 @@ class _CaseResultsView(generics.ListAPIView):
 class CaseLabResultListView(_CaseResultsView):
     """Lab results of the case's patient for a visit, with reference ranges and arrows (A3, A4)."""
 
-    serializer_class = s.LabResultSerializer
+    serializer_class = s.ClinicalLabResultSerializer
     audit_detail = "lab results"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return LabResult.objects.none()
         self.case = case_selectors.case_get(self.request.user, self.kwargs["uuid"])
-        query = _query(s.LabResultQuerySerializer, self.request)
+        query = _query(s.ClinicalLabResultQuerySerializer, self.request)
         return selectors.lab_results_search(patient=self.case.patient, visit_no=_visit(self.case, query.get("visit_no")),
                                             q=query.get("q"), abnormal_only=query["abnormal"])
 
@@ -72,14 +72,14 @@ class CaseLabResultListView(_CaseResultsView):
 class CaseExamReportListView(_CaseResultsView):
     """Imaging/ultrasound and ECG reports of the case's patient for a visit (A5)."""
 
-    serializer_class = s.ExamReportSerializer
+    serializer_class = s.ClinicalExamReportSerializer
     audit_detail = "exam reports"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ExamReport.objects.none()
         self.case = case_selectors.case_get(self.request.user, self.kwargs["uuid"])
-        query = _query(s.ExamReportQuerySerializer, self.request)
+        query = _query(s.ClinicalExamReportQuerySerializer, self.request)
         return selectors.exam_reports_search(patient=self.case.patient, visit_no=_visit(self.case, query.get("visit_no")),
                                              q=query.get("q"), kind=query.get("kind"))
 
@@ -91,13 +91,13 @@ class CaseResultsRefreshView(APIView):
 
     permission_classes = [requires(VIEW_CASES.slug, REFRESH_RESULTS.slug)]
 
-    @extend_schema(request=s.RefreshInputSerializer, responses=s.RefreshResultSerializer)
+    @extend_schema(request=s.ClinicalResultsRefreshInputSerializer, responses=s.ClinicalResultsRefreshResultSerializer)
     def post(self, request, uuid):
         case = case_selectors.case_get(request.user, uuid)
-        data = s.RefreshInputSerializer(data=request.data)
+        data = s.ClinicalResultsRefreshInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         visit_no = _visit(case, data.validated_data.get("visit_no"))
         if not visit_no:
             raise InvalidInput(fields={"visit_no": [_("The case has no visit number; give the visit to fetch.")]})
         counts = services.clinical_results_fetch(patient=case.patient, visit_no=visit_no, actor=request.user)
-        return Response(s.RefreshResultSerializer(counts).data)
+        return Response(s.ClinicalResultsRefreshResultSerializer(counts).data)

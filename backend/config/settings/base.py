@@ -413,6 +413,14 @@ ANAESTHESIA_SEDATION_WARDS = dict(
 ANAESTHESIA_SEDATION_IMPORT_DAYS = [int(d) for d in env_list("ANAESTHESIA_SEDATION_IMPORT_DAYS", "1,2")]
 CELERY_BEAT_SCHEDULE["anaesthesia.sedation_appointments_import"] = {
     "task": "anaesthesia.sedation_appointments_import", "schedule": 86400.0}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "ClinicalExamKindEnum": "clinical.models.ExamKind",
+        "LabFlagEnum": "clinical.models.Flag",
+        "LabArrowEnum": "clinical.models.Arrow",
+        "SedationAppointmentStatusEnum": "anaesthesia.models.SedationAppointmentStatus",
+    }
+)
 
 # --- risk (A1, A6, A7): knowledge base, procedure risk profiles, evaluations (helper H2) ---
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
