@@ -21,8 +21,8 @@ def test_worked_example(result_of, model, index, example):
         assert result["logit"] == pytest.approx(expect["logit"], abs=1e-3)
     if "probability" in expect:
         assert abs(result["probability"] - expect["probability"]) <= 1e-4
-        # The tables round the percentage to 4 decimals: the graph must agree with that rounding too.
-        assert abs(result["probability"] - expect["probability"]) <= 5e-7 + 1e-6
+        # The tables round the percentage (mostly to 4 decimals): the graph must agree with that rounding too.
+        assert abs(result["probability"] - expect["probability"]) <= expect.get("probability_tolerance", 1.5e-6)
         assert result["probability"] == pytest.approx(1 / (1 + math.exp(-result["logit"])), abs=1e-6)
     if "score" in expect:
         assert result["score"] == expect["score"]
