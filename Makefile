@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/11
 
-.PHONY: install system-deps messages demo test reqs lint schema clean
+.PHONY: install system-deps messages models demo test reqs lint schema clean
 
 install: $(STAMP) messages
 
@@ -33,10 +33,14 @@ system-deps:
 messages: $(STAMP)
 	cd backend && ../$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
 
-demo: install
+# The risk models' ONNX graphs (ml_models/dist/), rebuilt only when a specification changed.
+models: $(STAMP)
+	$(BIN)/python -m ml_models.build
+
+demo: install models
 	cd backend && ../$(BIN)/python manage.py rundemo
 
-test: install
+test: install models
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	  $(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -50,4 +54,4 @@ schema: install
 	cd backend && ../$(BIN)/python manage.py spectacular --validate --fail-on-warn --file ../var/openapi.yaml
 
 clean:
-	rm -rf $(VENV) var/demo.sqlite3 var/demo.sqlite3-wal var/demo.sqlite3-shm var/media var/static var/logs
+	rm -rf $(VENV) ml_models/dist var/demo.sqlite3 var/demo.sqlite3-wal var/demo.sqlite3-shm var/media var/static var/logs
