@@ -1,5 +1,7 @@
 """LIS and PACS/ECG FHIR adapters ↔ simulator over HTTP."""
 
+from decimal import Decimal
+
 import pytest
 
 from integrations.registry import get_port
@@ -43,3 +45,16 @@ def test_exam_and_ecg_reports(hospital_sim):
     assert ecg.visit_no == patient["visit_nos"][-1]
     assert len(pacs.list_reports(patient["reg_no"])) == 2
     assert pacs.list_reports("NO-SUCH-PATIENT") == []
+
+
+def test_text_results_and_items_without_interpretation(hospital_sim):
+    """Urinalysis of patient 3: text results keep their text and have no number; an item the LIS sent without an
+    interpretation gets its flag from the reference range."""
+    patient = sim_patients(hospital_sim)[2]
+    [urine] = [r for r in get_port("lis").list_reports(patient["reg_no"]) if r.panel_code == "URINE"]
+    items = {res.name: res for res in urine.results}
+    assert (items["尿蛋白"].value, items["尿蛋白"].numeric_value, items["尿蛋白"].flag) == ("阳性(+)", None, "H")
+    assert items["尿蛋白"].ref_text == "阴性" and items["尿蛋白"].ref_low is None
+    assert (items["尿葡萄糖"].value, items["尿葡萄糖"].flag) == ("阴性", "")
+    assert (items["尿比重"].numeric_value, items["尿比重"].flag) == (Decimal("1.035"), "H")  # derived: > 1.030
+    assert items["尿酸碱度"].flag == "N"
