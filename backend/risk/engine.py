@@ -5,10 +5,13 @@ singleton and the ONNX graphs are loaded on first use rather than at import (man
 predict do not pay for it).
 """
 
+import logging
 import sys
 import threading
 
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _engine = None
@@ -30,16 +33,24 @@ def _import_engine_module():
 
 
 def get_engine():
-    """The process-wide engine (thread-safe first load)."""
+    """The process-wide engine (thread-safe first load). A graph or specification that cannot be loaded is a
+    server fault: RiskEngineUnavailable (503), never a half-loaded engine or a silently empty default."""
     global _engine
     if _engine is None:
         with _lock:
             if _engine is None:
-                _engine = _import_engine_module().default_engine()
+                try:
+                    _engine = _import_engine_module().default_engine()
+                except Exception as exc:
+                    from risk.errors import RiskEngineUnavailable
+
+                    logger.exception("risk engine failed to load")
+                    raise RiskEngineUnavailable() from exc
     return _engine
 
 
 def input_error_class():
+    get_engine()
     return _import_engine_module().InputError
 
 

@@ -50,8 +50,8 @@ EVENT_MODELS = {
     "postoperative_morbidity": ("sort_morbidity",),
     "respiratory_failure": ("gupta_prf", "arozullah_prf"),
     "ards": ("lips",),
-    "sepsis": (),
-    "shock": (),
+    "sepsis": ("sepsis_screen",),
+    "shock": ("shock_screen",),
 }
 EVENTS = tuple(EVENT_LABELS_ZH)
 LEVELS = ("low", "intermediate", "high", "unknown")
@@ -278,8 +278,9 @@ DEFAULT_PLANS = {
     "sepsis": {
         "low": _plan(),
         "intermediate": _plan(
-            [STD, "体温、心率、呼吸频率复测"], seniority="attending", disposition="refer",
-            advice="部分脓毒症危险因素：复查体温、血常规，排除活动性感染后再决定手术时机。",
+            [STD, "术后体温、心率、呼吸频率观察"],
+            advice="存在脓毒症危险因素（如ASA≥III级、功能依赖、SIRS）：术前排除活动性感染，术后注意感染征象，"
+                   "出院指导中告知发热等就诊指征。",
         ),
         "high": _plan(
             [STD, "体温、心率、呼吸频率、乳酸"], seniority="attending", disposition="not_suitable",
@@ -300,18 +301,4 @@ DEFAULT_PLANS = {
         ),
         "unknown": _plan(advice="休克筛查资料不足（收缩压、心率）。"),
     },
-}
-
-# Institutional cut-offs for models without published bands (RISK_MODELS.md §0 note 4), as fractions of the
-# model's probability: the level is low below `intermediate_from`, high from `high_from`. Used for the built-in
-# version only where the engine says the model's bands are institutional; hospitals edit them per version.
-DEFAULT_BAND_CUTOFFS = {
-    # ACC/AHA 2014: combined risk of MACE <1 % is "low"; ≥5 % is a common "high" threshold.
-    "gupta_mica": {"intermediate_from": 0.01, "high_from": 0.05},
-    "gupta_pneumonia": {"intermediate_from": 0.01, "high_from": 0.05},
-    "gupta_prf": {"intermediate_from": 0.01, "high_from": 0.05},
-    "geng_2018": {"intermediate_from": 0.10, "high_from": 0.25},
-    # UK high-risk surgical patient: predicted mortality ≥5 %.
-    "sort": {"intermediate_from": 0.01, "high_from": 0.05},
-    "sort_morbidity": {"intermediate_from": 0.10, "high_from": 0.25},
 }

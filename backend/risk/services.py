@@ -26,7 +26,6 @@ from risk.errors import (
     HospitalNotAllowed,
     KnowledgeBaseIncomplete,
     KnowledgeBaseNotDraft,
-    RiskEngineUnavailable,
 )
 from risk.models import (
     Disposition,
@@ -68,10 +67,8 @@ def relevel_institutional(results: list[dict], cutoffs: dict) -> list[dict]:
                 level = "intermediate"
             else:
                 level = "low"
-            result = {
-                **result, "level": level, "band": level, "band_label_zh": f"{kd.LEVEL_LABELS_ZH[level]}（本院界值）",
-                "band_risk": None, "institutional_cutoffs": dict(cut),
-            }
+            # The band (and its published risk, if any) stays the model's; only the level is the hospital's.
+            result = {**result, "level": level, "engine_level": result.get("level"), "institutional_cutoffs": dict(cut)}
         out.append(result)
     return out
 
@@ -153,10 +150,7 @@ def _plans_of(version) -> dict:
 
 
 def _engine_evaluate(inputs: dict, screening_rules):
-    try:
-        engine = risk_engine.get_engine()
-    except (ImportError, OSError) as exc:  # graphs not built / ml_models missing: a server fault, not bad input
-        raise RiskEngineUnavailable() from exc
+    engine = risk_engine.get_engine()  # RiskEngineUnavailable (503) if the graphs cannot be loaded
     input_error = risk_engine.input_error_class()
     try:
         return engine.evaluate(inputs, screening_rules=screening_rules or None)
@@ -230,30 +224,30 @@ def _audit_version(actor, version, *, before, detail, system=False):
 
 
 def _institutional_models() -> dict:
-    """{model id: kind} of models whose risk bands are an institutional choice (from the engine's catalogue)."""
-    found = {}
-    for card in risk_engine.model_catalogue():
-        bands = card.get("bands") or []
-        sources = {b.get("level_source") for b in bands if isinstance(b, dict)} | {card.get("level_source")}
-        if "institutional" in sources or card.get("bands_institutional"):
-            found[card["id"]] = card.get("kind", "")
-    return found
+    """{model id: card} of the models whose levels are an institutional choice (engine catalogue)."""
+    return {card["id"]: card for card in risk_engine.model_catalogue() if card.get("level_source") == "institutional"}
+
+
+def _cutoffs_from_card(card) -> dict | None:
+    """The engine's own institutional cut-offs: where its first intermediate and first high band start."""
+    starts = {}
+    for band in card.get("bands") or []:
+        if band.get("lower") is not None and band.get("level") in ("intermediate", "high"):
+            starts.setdefault(band["level"], band["lower"])
+    if "high" not in starts:
+        return None
+    return {"intermediate_from": starts.get("intermediate", starts["high"]), "high_from": starts["high"]}
 
 
 def default_band_cutoffs() -> dict:
-    """The built-in cut-offs for the models the engine says have institutional bands."""
-    try:
-        institutional = _institutional_models()
-    except (ImportError, OSError):
-        institutional = {}
-    return {model: dict(cut) for model, cut in kd.DEFAULT_BAND_CUTOFFS.items() if model in institutional}
+    """The built-in cut-offs: the engine's defaults for each model whose levels are institutional, written into
+    the knowledge base so that the hospital sees and owns them."""
+    cards = _institutional_models()
+    return {model: cut for model, card in cards.items() if (cut := _cutoffs_from_card(card)) is not None}
 
 
 def default_screening_rules() -> dict:
-    try:
-        return to_jsonable(risk_engine.default_screening_rules())
-    except (ImportError, OSError):
-        return {}
+    return to_jsonable(risk_engine.default_screening_rules())
 
 
 @transaction.atomic
@@ -328,7 +322,8 @@ def knowledge_base_create_draft(*, actor, hospital, source=None, note: str = "")
 
 
 def _lock_draft(version) -> KnowledgeBaseVersion:
-    locked = KnowledgeBaseVersion.objects.select_for_update().select_related("hospital", "based_on").get(pk=version.pk)
+    locked = (KnowledgeBaseVersion.objects.select_for_update(of=("self",)).select_related("hospital", "based_on")
+              .get(pk=version.pk))
     if locked.status != KnowledgeBaseStatus.DRAFT:
         raise KnowledgeBaseNotDraft()
     return locked
@@ -354,10 +349,7 @@ def validate_band_cutoffs(value) -> dict:
     fractions (0–1), scores non-negative; intermediate_from ≤ high_from."""
     if not isinstance(value, dict):
         raise InvalidInput(fields={"band_cutoffs": [_("Give an object keyed by model.")]})
-    try:
-        institutional = _institutional_models()
-    except (ImportError, OSError) as exc:
-        raise RiskEngineUnavailable() from exc
+    institutional = _institutional_models()
     cleaned = {}
     for model, cut in value.items():
         where = f"band_cutoffs.{model}"
@@ -369,7 +361,7 @@ def validate_band_cutoffs(value) -> dict:
         numbers = all(isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in (low, high))
         if not numbers or low < 0 or high < 0:
             raise InvalidInput(fields={where: [_("Cut-offs must be non-negative numbers.")]})
-        if institutional[model] == "logistic" and (low > 1 or high > 1):
+        if institutional[model].get("band_on") == "probability" and (low > 1 or high > 1):
             raise InvalidInput(fields={where: [_("Probability cut-offs are fractions between 0 and 1.")]})
         if low > high:
             raise InvalidInput(fields={where: [_("intermediate_from must not exceed high_from.")]})
@@ -383,10 +375,7 @@ def validate_screening_rules(value) -> dict:
         raise InvalidInput(fields={"screening_rules": [_("Give an object keyed by rule set.")]})
     if not value:
         return {}
-    try:
-        engine = risk_engine.get_engine()
-    except (ImportError, OSError) as exc:
-        raise RiskEngineUnavailable() from exc
+    engine = risk_engine.get_engine()
     validator = getattr(engine, "validate_screening_rules", None)
     try:
         if validator is not None:
@@ -396,7 +385,10 @@ def validate_screening_rules(value) -> dict:
     except (ValueError, TypeError, KeyError) as exc:
         fields = getattr(exc, "fields", None)
         if isinstance(fields, dict) and fields:
-            raise InvalidInput(fields={f"screening_rules.{k}": [str(m) for m in v] for k, v in fields.items()}) from exc
+            raise InvalidInput(fields={
+                k if k.startswith("screening_rules") else f"screening_rules.{k}": [str(m) for m in v]
+                for k, v in fields.items()
+            }) from exc
         raise InvalidInput(fields={"screening_rules": [_("The screening rules are invalid: %(reason)s")
                                                         % {"reason": str(exc)[:300]}]}) from exc
     return to_jsonable(value)
@@ -537,7 +529,7 @@ def procedure_risk_profile_create(*, actor, procedure, **fields) -> ProcedureRis
 
 @transaction.atomic
 def procedure_risk_profile_update(*, actor, profile, **fields) -> ProcedureRiskProfile:
-    profile = ProcedureRiskProfile.objects.select_for_update().select_related("procedure").get(pk=profile.pk)
+    profile = ProcedureRiskProfile.objects.select_for_update(of=("self",)).select_related("procedure").get(pk=profile.pk)
     before = _profile_snapshot(profile)
     _apply_profile_fields(profile, fields)
     profile.updated_by = actor if getattr(actor, "pk", None) else None
@@ -550,7 +542,7 @@ def procedure_risk_profile_update(*, actor, profile, **fields) -> ProcedureRiskP
 
 @transaction.atomic
 def procedure_risk_profile_delete(*, actor, profile) -> None:
-    profile = ProcedureRiskProfile.objects.select_for_update().select_related("procedure").get(pk=profile.pk)
+    profile = ProcedureRiskProfile.objects.select_for_update(of=("self",)).select_related("procedure").get(pk=profile.pk)
     audit_record(actor=actor, action=AuditAction.CONFIG, target=profile, before=_profile_snapshot(profile),
                  after=None, detail="procedure risk profile deleted",
                  target_repr=f"{profile.procedure.code} {profile.procedure.name}"[:200])

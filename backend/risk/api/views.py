@@ -23,7 +23,6 @@ from core.errors import InvalidInput, NotFound
 from risk import engine as risk_engine
 from risk import selectors, services
 from risk.api import serializers as s
-from risk.errors import RiskEngineUnavailable
 from risk.models import (
     Disposition,
     Event,
@@ -49,10 +48,7 @@ class RiskModelListView(APIView):
 
     @extend_schema(responses={200: s.RiskModelCardSerializer(many=True)}, tags=["risk"])
     def get(self, request):
-        try:
-            cards = risk_engine.model_catalogue()
-        except (ImportError, OSError) as exc:
-            raise RiskEngineUnavailable() from exc
+        cards = risk_engine.model_catalogue()
         return Response(s.RiskModelCardSerializer(cards, many=True).data)
 
 
