@@ -138,10 +138,16 @@ def consent_template_create(*, actor, hospital, code: str, title: str, body: str
     if ConsentTemplate.objects.filter(hospital=hospital, code=code).exists():
         raise InvalidInput(code="consent_template_code_taken", fields={
             "code": [str(_("The hospital already has a consent template with this code; edit it instead."))]})
-    template = ConsentTemplate.objects.create(
-        hospital=hospital, code=code, version=1, title=title.strip(), body=body, procedure_kinds=procedure_kinds,
-        anaesthesia_plans=anaesthesia_plans, change_note=change_note, created_by=actor,
-    )
+    try:
+        with transaction.atomic():  # two administrators creating the same code at once: one wins, one gets 400
+            template = ConsentTemplate.objects.create(
+                hospital=hospital, code=code, version=1, title=title.strip(), body=body,
+                procedure_kinds=procedure_kinds, anaesthesia_plans=anaesthesia_plans, change_note=change_note,
+                created_by=actor,
+            )
+    except IntegrityError:
+        raise InvalidInput(code="consent_template_code_taken", fields={
+            "code": [str(_("The hospital already has a consent template with this code; edit it instead."))]}) from None
     _audit_template(actor, template, before=None, detail="consent template created")
     return template
 
@@ -367,7 +373,7 @@ def _require_status(document, *allowed):
 def _audit_transition(actor, document, *, before_status, detail):
     audit_record(actor=actor, action=AuditAction.TRANSITION, target=document, before={"status": before_status},
                  after={"status": document.status, "document_hash": document.document_hash,
-                        "record_hash": document.record_hash}, detail=detail)
+                        "record_hash": document.record_hash}, detail=detail, system=actor is None)
 
 
 @transaction.atomic
@@ -405,7 +411,7 @@ def consent_open(*, actor, assessment, template_code: str = "") -> ConsentDocume
         raise ConsentAlreadyOpen() from None  # the assessment lock makes this a safety net only
     audit_record(actor=actor, action=AuditAction.CREATE, target=document,
                  after={"template": f"{template.code} v{template.version}", "document_hash": document.document_hash,
-                        "assessment": str(assessment.uuid)}, detail="consent opened")
+                        "assessment": str(assessment.uuid)}, detail="consent opened", system=actor is None)
     return document
 
 
@@ -568,8 +574,18 @@ def _same_serial(a: str, b: str) -> bool:
         return False
 
 
+CHECK_LABELS = {
+    "document_hash": _("Stored document matches its hash"),
+    "clinician_signature": _("Clinician's CA signature"),
+    "clinician_identity": _("Signer's certificate"),
+    "patient_signature": _("Patient's signature image"),
+    "record_hash": _("Sealed record"),
+    "signed_copy": _("Signed copy"),
+}
+
+
 def _check(name, ok, detail) -> dict:
-    return {"check": name, "ok": bool(ok), "detail": str(detail)}
+    return {"check": name, "label": str(CHECK_LABELS[name]), "ok": bool(ok), "detail": str(detail)}
 
 
 def _hash_check(name, key, expected, *, missing_message) -> dict:

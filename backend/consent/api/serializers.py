@@ -164,6 +164,7 @@ class ConsentDocumentSerializer(ConsentDocumentListSerializer):
 
 class VerificationCheckSerializer(serializers.Serializer):
     check = serializers.CharField()
+    label = serializers.CharField()
     ok = serializers.BooleanField()
     detail = serializers.CharField()
 

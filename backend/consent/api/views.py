@@ -272,6 +272,7 @@ class _PdfView(APIView):
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{document.consent_no}{suffix}.pdf"'
         response["Cache-Control"] = "private, no-store"
+        response["X-Content-SHA256"] = services.sha256_hex(content)  # compare with the recorded hash
         return response
 
 
