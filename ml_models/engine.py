@@ -47,6 +47,7 @@ class RiskEngine:
         self.dist = Path(dist) if dist else dist_dir()
         self.sessions: dict[str, ort.InferenceSession] = {}
         self.rebuilt: list[str] = []
+        self._static_cache: dict[str, tuple[dict, tuple[str, ...]]] = {}
         options = _session_options()
         for spec in self.specs:
             if spec.kind == "screening":
@@ -93,6 +94,7 @@ class RiskEngine:
             prepared = [prepare(spec, canon) for canon in canons]
             complete = [i for i, p in enumerate(prepared) if p.row is not None]
             outputs = self.run_graph(spec.id, matrix(spec, [prepared[i].row for i in complete])) if complete else {}
+            outputs = {name: values.tolist() for name, values in outputs.items()}  # plain floats: fast to read
             position = {i: k for k, i in enumerate(complete)}
             for i, (canon, prep) in enumerate(zip(canons, prepared, strict=True)):
                 k = position.get(i)
@@ -113,27 +115,44 @@ class RiskEngine:
     def default_screening_rules(self) -> dict:
         return screening.default_rules()
 
+    def validate_screening_rules(self, rules: dict) -> None:
+        """InputError({"screening_rules": [...]}) when a rule-set dict is malformed (for knowledge-base editors)."""
+        screening.resolve_rules(rules)
+
     # --- result assembly ------------------------------------------------------------------------------------
 
-    def _base(self, spec: ModelSpec, canon: dict) -> dict:
+    def _static(self, spec: ModelSpec) -> tuple[dict, tuple[str, ...]]:
+        """The per-model part of every result, and the inputs it reports (computed once per model)."""
+        cached = self._static_cache.get(spec.id)
+        if cached is not None:
+            return cached
         raw = spec.raw
-        notes = [rule["note_zh"] for test, rule in spec.applicability if test(canon)]
         used = set(spec.inputs_used())
         for _, rule in spec.applicability:
             used |= condition_inputs(rule["when"])
-        return {
+        static = {
             "model": spec.id, "name": raw["name"], "name_zh": raw["name_zh"], "version": spec.version,
             "event": raw["event"], "kind": spec.kind, "citation": raw["citation"],
             "status": "ok", "missing_inputs": [], "assumed_inputs": [],
             "probability": None, "logit": None, "score": None,
             "band": None, "band_label_zh": None, "band_risk": None, "level": None,
             "level_source": spec.level_source,
-            "outside_derivation": bool(notes),
-            "applicability_note": "超出推导人群：" + "；".join(notes) if notes else raw["applicability_note_zh"],
+            "outside_derivation": False, "applicability_note": raw["applicability_note_zh"],
             "confidence": None, "evidence_note": raw["evidence_note_zh"],
-            "inputs": {n: _jsonable(canon[n]) for n in sorted(used) if n in canon},
-            "contributions": [],
         }
+        self._static_cache[spec.id] = static, tuple(sorted(used))
+        return self._static_cache[spec.id]
+
+    def _base(self, spec: ModelSpec, canon: dict) -> dict:
+        static, used = self._static(spec)
+        result = dict(static)
+        notes = [rule["note_zh"] for test, rule in spec.applicability if test(canon)]
+        if notes:
+            result["outside_derivation"] = True
+            result["applicability_note"] = "超出推导人群：" + "；".join(notes)
+        result["inputs"] = {n: _jsonable(canon[n]) for n in used if n in canon}
+        result["contributions"] = []
+        return result
 
     def _model_result(self, spec: ModelSpec, canon: dict, prep, out: dict | None) -> dict:
         result = self._base(spec, canon)
@@ -153,7 +172,7 @@ class RiskEngine:
             result["score"] = round(float(out["score"]), 4)
         if band.risk is not None:
             tags.append(band.risk_confidence)
-        result.update(band=band.key, band_label_zh=band.label_zh, band_risk=None if math.isnan(risk) else risk,
+        result.update(band=band.key, band_label_zh=band.label_zh, band_risk=None if math.isnan(risk) else round(risk, 6),
                       level=band.level)
         if band.risk_secondary is not None:
             result["band_risk_secondary"] = band.risk_secondary

@@ -18,13 +18,18 @@ class InputError(ValueError):
 
     def __init__(self, fields: dict[str, list[str]]):
         self.fields = fields
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()))
+        shown = list(fields.items())[:10]
+        more = f"; … {len(fields) - 10} more" if len(fields) > 10 else ""
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in shown) + more)
 
 
 def _number(value) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) else None
+
+
+_UNIT_ZH = {"years": "岁", "min": "分钟"}
 
 
 def _fmt(x: float) -> str:
@@ -58,7 +63,7 @@ def canonicalise(patient) -> tuple[dict, list[str]]:
                 number = int(number)
             lo, hi = spec["min"], spec["max"]
             if not lo <= number <= hi:
-                unit = spec.get("unit", "")
+                unit = _UNIT_ZH.get(spec.get("unit", ""), spec.get("unit", ""))
                 errors[name] = [f"{label}超出合理范围（{_fmt(lo)}–{_fmt(hi)}{unit}），请核对。"]
                 continue
             out[name] = number

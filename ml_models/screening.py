@@ -25,6 +25,7 @@ it does not fire and its inputs are listed in ``missing_inputs``; when no factor
 from __future__ import annotations
 
 import copy
+import json
 import tomllib
 from functools import cache
 
@@ -108,12 +109,26 @@ def resolve_rules(overrides) -> dict:
     return rules
 
 
+_COMPILED: dict[str, object] = {}
+
+
+def _compiled(cond: dict):
+    """Compiled conditions keyed by their canonical JSON (rule sets arrive as fresh dicts on every call)."""
+    key = json.dumps(cond, sort_keys=True)
+    test = _COMPILED.get(key)
+    if test is None:
+        if len(_COMPILED) > 4096:  # knowledge-base edits over a long-lived process: keep the cache bounded
+            _COMPILED.clear()
+        test = _COMPILED[key] = compile_condition(cond)
+    return test
+
+
 def screen(rule_set: dict, canon: dict) -> dict:
     """Evaluate one rule set: fired factors, count, level, missing inputs."""
     fired, missing, evaluable = [], set(), 0
     floor = 0
     for factor in rule_set["factors"]:
-        outcome = compile_condition(factor["when"])(canon)
+        outcome = _compiled(factor["when"])(canon)
         if outcome is None:
             missing |= {n for n in condition_inputs(factor["when"]) if n not in canon}
             continue

@@ -165,16 +165,16 @@ def compile_condition(cond: dict) -> Condition:
         v = cond["contains"]
         test = lambda x: v in x  # noqa: E731
     else:
-        checks = []
-        if "gt" in cond:
-            checks.append(lambda x, b=cond["gt"]: x > b)
-        if "ge" in cond:
-            checks.append(lambda x, b=cond["ge"]: x >= b)
-        if "lt" in cond:
-            checks.append(lambda x, b=cond["lt"]: x < b)
-        if "le" in cond:
-            checks.append(lambda x, b=cond["le"]: x <= b)
-        test = lambda x: all(c(x) for c in checks)  # noqa: E731
+        # Range: one comparison chain with the bounds bound once (hot path of the batch preprocessing).
+        lo, hi = cond.get("gt", cond.get("ge")), cond.get("lt", cond.get("le"))
+        lo_strict, hi_strict = "gt" in cond, "lt" in cond
+        if hi is None:
+            test = (lambda x: x > lo) if lo_strict else (lambda x: x >= lo)  # noqa: E731
+        elif lo is None:
+            test = (lambda x: x < hi) if hi_strict else (lambda x: x <= hi)  # noqa: E731
+        else:
+            def test(x):
+                return (x > lo if lo_strict else x >= lo) and (x < hi if hi_strict else x <= hi)
 
     def leaf(p):
         x = p.get(name)
