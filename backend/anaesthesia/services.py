@@ -465,7 +465,7 @@ def engine_inputs(assessment) -> dict:
         if not form.applies(f, procedure_type):
             continue
         value = (sections.get(section_key) or {}).get(key)
-        if value is not None and value != []:
+        if value is not None:
             inputs[key] = value
     plan = (sections.get("plan") or {}).get("anaesthesia_plan")
     if plan:

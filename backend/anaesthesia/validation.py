@@ -9,6 +9,7 @@
 
 import math
 import re
+from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -150,7 +151,7 @@ CAPRINI_KEY = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
 def _build_field(f: form.Field):
     common = {"required": False, "allow_null": True}
     if f.type == "decimal":
-        return StrictFloatField(min_value=f.min, max_value=f.max, **common)
+        return StrictFloatField(min_value=Decimal(str(f.min)), max_value=Decimal(str(f.max)), **common)
     if f.type == "integer":
         return StrictIntegerField(min_value=int(f.min), max_value=int(f.max), **common)
     if f.type == "boolean":
@@ -257,7 +258,9 @@ def missing_fields(*, sections: dict, general: dict, procedure_type: str, stage:
         if not form.applies(f, procedure_type):
             continue
         needed = f.required_for_risk or (stage == CONCLUDE and f.required_to_conclude)
-        if needed and _empty((sections.get(section.key) or {}).get(f.key)):
+        value = (sections.get(section.key) or {}).get(f.key)
+        # An empty list is an answer for a multiple choice ("none of these"); only "not given" is missing.
+        if needed and (value is None if f.type == "multi_choice" else _empty(value)):
             message = _("%(label)s is required for the risk evaluation.") if f.required_for_risk else _(
                 "%(label)s is required before concluding.")
             missing[f"{section.key}.{f.key}"] = [str(message % {"label": f.label})]

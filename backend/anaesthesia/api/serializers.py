@@ -113,6 +113,7 @@ class MappingRuleSerializer(serializers.ModelSerializer):
         fields = ["uuid", "hospital", "kind", "code", "name", "target", "source_unit", "factor", "is_enabled",
                   "position", "updated_at"]
         read_only_fields = ["uuid", "updated_at"]
+        validators = []  # duplicates are refused by the service (field-level, with the hospital default in mind)
 
 
 class MappingRuleUpdateSerializer(serializers.Serializer):

@@ -23,10 +23,13 @@ def complete_sections(**overrides) -> dict:
         "body": {"height_cm": 170, "weight_kg": 72},
         "vitals": {"systolic_bp": 132, "diastolic_bp": 82, "heart_rate": 74, "respiratory_rate": 16,
                    "temperature_c": 36.6, "spo2_pct": 98},
-        "status": {"asa_class": 2, "emergency": False, "functional_status": "independent", "smoker_current": False},
-        "history": {k: False for k in ("hypertension", "ischaemic_heart_disease", "heart_failure",
-                                       "cerebrovascular_disease", "diabetes", "insulin_treatment", "copd",
-                                       "respiratory_infection_last_month")},
+        "status": {"asa_class": 2, "emergency": False, "functional_status": "independent", "smoker_current": False,
+                   "alcohol_gt2_drinks_day": False, "alcohol_abuse": False, "sepsis_status": "none"},
+        "history": {**{k: False for k in ("hypertension", "ischaemic_heart_disease", "heart_failure",
+                                          "cerebrovascular_disease", "diabetes", "insulin_treatment", "copd",
+                                          "respiratory_infection_last_month", "cancer", "weight_loss_gt10pct",
+                                          "impaired_sensorium", "chronic_steroids", "transfusion_gt4_units")},
+                    "caprini_factors": []},
         "osa": {"snoring": False, "tired_daytime": False, "observed_apnoea": False, "neck_circumference_cm": 38},
         "ponv": {"history_ponv": False, "motion_sickness": False, "postop_opioids": True},
         "airway": {"mallampati": 2, "mouth_opening_cm": 4.5, "thyromental_distance_cm": 7, "neck_movement_deg": 100,
@@ -40,11 +43,37 @@ def complete_sections(**overrides) -> dict:
     return sections
 
 
+def cholecystectomy(ward):
+    """The catalogue procedure with its risk profile (what the models need to know about the operation)."""
+    from catalog.services import procedure_create
+    from risk.services import procedure_risk_profile_create
+
+    procedure = procedure_create(
+        actor=None, code=f"51.23{ward.pk:04d}", name="腹腔镜胆囊切除术", grade=3, incision_class="II",
+        department=ward.department, wards=[ward], default_duration_minutes=60, body_site="腹部",
+        anaesthesia_methods=["general"], notice_text="术前8小时禁食。",
+    )
+    procedure_risk_profile_create(
+        actor=None, procedure=procedure, procedure_type="surgery",
+        procedure_category="gallbladder_appendix_adrenals_spleen", surgical_incision="upper_abdominal",
+        rcri_elevated_risk_surgery=True, arozullah_surgery="upper_abdominal", lips_high_risk_surgery="none",
+        caprini_surgery="major", sort_severity="major", sort_specialty="hpb", general_anaesthesia=True,
+    )
+    return procedure
+
+
+def with_procedure(case, procedure):
+    SurgicalCase.objects.filter(pk=case.pk).update(procedure=procedure, expected_duration_minutes=60)
+    case.refresh_from_db()
+    return case
+
+
 @pytest.fixture
 def clinic(db):
     ward = make_ward(department=make_department(name="普外科"), name="日间手术中心一病区")
     return {
         "ward": ward,
+        "procedure": cholecystectomy(ward),
         "anaesthetist": make_staff("anaesthetist", ward=ward, name="麻醉医生甲", phone=phone()),
         "surgeon": make_staff("doctor", ward=ward, name="外科医生乙", phone=phone()),
         "nurse": make_staff("nurse", ward=ward, name="护士丙", phone=phone()),
@@ -57,14 +86,14 @@ def his_case(hospital_sim, clinic, index, *, state="booked", patient_phone=None)
     patient = make_patient(name=sim["name"], reg_no=sim["reg_no"], phone=patient_phone or phone())
     case = make_case(state, ward=clinic["ward"], patient=patient, surgeon=clinic["surgeon"])
     SurgicalCase.objects.filter(pk=case.pk).update(visit_no=sim["visit_nos"][-1], diagnosis_name="胆囊结石")
-    case.refresh_from_db()
-    return case
+    return with_procedure(case, clinic["procedure"])
 
 
 def plain_case(clinic, *, state="booked", ward=None):
     ward = ward or clinic["ward"]
     surgeon = clinic["surgeon"] if ward == clinic["ward"] else make_staff("doctor", ward=ward)
-    return make_case(state, ward=ward, surgeon=surgeon, patient=make_patient(phone=phone()))
+    case = make_case(state, ward=ward, surgeon=surgeon, patient=make_patient(phone=phone()))
+    return with_procedure(case, clinic["procedure"])
 
 
 def start(client, clinic, case):
