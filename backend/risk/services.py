@@ -382,7 +382,7 @@ def validate_screening_rules(value) -> dict:
             validator(value)
         else:
             engine.evaluate({}, screening_rules=value)
-    except (ValueError, TypeError, KeyError) as exc:
+    except Exception as exc:  # an administrator's arbitrary JSON: whatever fails to validate is invalid input
         fields = getattr(exc, "fields", None)
         if isinstance(fields, dict) and fields:
             raise InvalidInput(fields={
