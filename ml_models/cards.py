@@ -131,7 +131,7 @@ def render_card(spec: ModelSpec) -> str:
     out += ["", "## Outside the derivation population", ""]
     if spec.applicability:
         out += ["| When | Note | 说明 |", "|---|---|---|"]
-        for _, rule in spec.applicability:
+        for *_, rule in spec.applicability:
             out.append(f"| {_esc(describe_condition(rule['when'], schema))} | {_esc(rule['note'])} | "
                        f"{_esc(rule['note_zh'])} |")
     else:
@@ -178,7 +178,7 @@ def _models_using(name: str, specs) -> list[str]:
     rules = screening.default_rules()
     for spec in specs:
         names = set(spec.inputs_used())
-        for _, rule in spec.applicability:
+        for *_, rule in spec.applicability:
             names |= condition_inputs(rule["when"])
         if spec.kind == "screening":
             for f in rules[spec.raw["rule_set"]]["factors"]:

@@ -23,9 +23,9 @@ import onnxruntime as ort
 
 from . import screening
 from .build import dist_dir, ensure_graph
-from .features import matrix, prepare
+from .features import SMALL_BATCH, BatchColumns, feature_matrix
 from .inputs import InputError, canonicalise
-from .spec import ENGINE_VERSION, ModelSpec, all_specs, condition_inputs, weakest
+from .spec import CONFIDENCE_ORDER, ENGINE_VERSION, ModelSpec, all_specs, condition_inputs, weakest
 
 __all__ = ["ENGINE_VERSION", "InputError", "RiskEngine", "default_engine"]
 
@@ -86,20 +86,17 @@ class RiskEngine:
             raise InputError(errors)
 
         per_patient: list[list[dict]] = [[] for _ in canons]
+        columns = BatchColumns(canons)
         for spec in self.specs:
             if spec.kind == "screening":
+                rule_set = rules[spec.raw["rule_set"]]
+                compiled = screening.compile_rule_set(rule_set)
+                used = tuple(sorted(set().union(*(inputs for _, _, inputs in compiled))))
                 for i, canon in enumerate(canons):
-                    per_patient[i].append(self._screening_result(spec, rules[spec.raw["rule_set"]], canon))
-                continue
-            prepared = [prepare(spec, canon) for canon in canons]
-            complete = [i for i, p in enumerate(prepared) if p.row is not None]
-            outputs = self.run_graph(spec.id, matrix(spec, [prepared[i].row for i in complete])) if complete else {}
-            outputs = {name: values.tolist() for name, values in outputs.items()}  # plain floats: fast to read
-            position = {i: k for k, i in enumerate(complete)}
-            for i, (canon, prep) in enumerate(zip(canons, prepared, strict=True)):
-                k = position.get(i)
-                row_out = {name: values[k] for name, values in outputs.items()} if k is not None else None
-                per_patient[i].append(self._model_result(spec, canon, prep, row_out))
+                    per_patient[i].append(self._screening_result(spec, rule_set, compiled, used, canon))
+            else:
+                for i, result in enumerate(self._model_results(spec, canons, columns)):
+                    per_patient[i].append(result)
         return [{"engine_version": ENGINE_VERSION, "results": results, "ignored_inputs": extra}
                 for results, extra in zip(per_patient, ignored, strict=True)]
 
@@ -121,14 +118,14 @@ class RiskEngine:
 
     # --- result assembly ------------------------------------------------------------------------------------
 
-    def _static(self, spec: ModelSpec) -> tuple[dict, tuple[str, ...]]:
+    def _static(self, spec: ModelSpec) -> tuple[dict, tuple[str, ...], dict]:
         """The per-model part of every result, and the inputs it reports (computed once per model)."""
         cached = self._static_cache.get(spec.id)
         if cached is not None:
             return cached
         raw = spec.raw
         used = set(spec.inputs_used())
-        for _, rule in spec.applicability:
+        for *_, rule in spec.applicability:
             used |= condition_inputs(rule["when"])
         static = {
             "model": spec.id, "name": raw["name"], "name_zh": raw["name_zh"], "version": spec.version,
@@ -140,68 +137,93 @@ class RiskEngine:
             "outside_derivation": False, "applicability_note": raw["applicability_note_zh"],
             "confidence": None, "evidence_note": raw["evidence_note_zh"],
         }
-        self._static_cache[spec.id] = static, tuple(sorted(used))
+        vectors = {}
+        if spec.kind != "screening":
+            ranks = np.array([CONFIDENCE_ORDER[f.confidence] for f in spec.features])
+            vectors = {"scoring": np.array([not f.aux for f in spec.features]), "ranks": ranks,
+                       "ranks_list": ranks.tolist(), "scoring_idx": [j for j, f in enumerate(spec.features) if not f.aux],
+                       "rank_tags": {rank: tag for tag, rank in CONFIDENCE_ORDER.items()},
+                       "weakest_all": weakest(f.confidence for f in spec.scoring)}
+        self._static_cache[spec.id] = static, tuple(sorted(used)), vectors
         return self._static_cache[spec.id]
 
-    def _base(self, spec: ModelSpec, canon: dict) -> dict:
-        static, used = self._static(spec)
+    def _base(self, spec: ModelSpec, canon: dict, notes: list[str]) -> dict:
+        static, used, _ = self._static(spec)
         result = dict(static)
-        notes = [rule["note_zh"] for test, rule in spec.applicability if test(canon)]
         if notes:
             result["outside_derivation"] = True
             result["applicability_note"] = "超出推导人群：" + "；".join(notes)
-        result["inputs"] = {n: _jsonable(canon[n]) for n in used if n in canon}
+        result["inputs"] = {n: canon[n] for n in used if n in canon}
         result["contributions"] = []
         return result
 
-    def _model_result(self, spec: ModelSpec, canon: dict, prep, out: dict | None) -> dict:
-        result = self._base(spec, canon)
-        result["assumed_inputs"] = prep.assumed
-        if out is None:
-            result.update(status="insufficient_data", missing_inputs=prep.missing,
-                          confidence=weakest(f.confidence for f in spec.scoring))
-            return result
-        band = spec.bands[int(out["band_index"])]
-        risk = float(out["band_risk"])
-        fired = [(f, float(t)) for f, t in zip(spec.features, out["terms"], strict=True) if not f.aux and t != 0.0]
-        tags = [f.confidence for f, _ in fired]
-        if spec.kind == "logistic":
-            tags.append(spec.intercept_confidence)
-            result.update(logit=float(out["logit"]), probability=float(out["probability"]))
-        else:
-            result["score"] = round(float(out["score"]), 4)
-        if band.risk is not None:
-            tags.append(band.risk_confidence)
-        result.update(band=band.key, band_label_zh=band.label_zh, band_risk=None if math.isnan(risk) else round(risk, 6),
-                      level=band.level)
-        if band.risk_secondary is not None:
-            result["band_risk_secondary"] = band.risk_secondary
-        if "escalation" in spec.raw:
-            result["escalated"] = bool(out["escalated"])
-            if result["escalated"]:
-                tags.append(spec.raw["escalation"].get("confidence", "V"))
-                result["evidence_note"] += " " + spec.raw["escalation"]["note_zh"]
-        variant = spec.raw.get("variant")
-        if variant:
-            complete = all(canon.get(name) is not None for name in variant["inputs"])
-            result["variant"] = variant["complete" if complete else "incomplete"]
-            if not complete:
-                result["applicability_note"] += " " + variant["incomplete_note_zh"]
-        result["confidence"] = weakest(tags)
-        weak = [f.label_zh.format(value=canon.get(f.value_input or "", 0)) for f, _ in fired
-                if f.confidence in ("S", "R")]
-        if weak:
-            result["evidence_note"] += f" 本次计算用到的单一来源/未核实系数：{'、'.join(weak)}。"
-        result["contributions"] = _top_contributions(spec, canon, fired)
-        return result
+    def _model_results(self, spec: ModelSpec, canons: list[dict], columns: BatchColumns) -> list[dict]:
+        """Every patient's result for one scored model: one graph run for the batch, then per-row dicts. What can
+        be computed column-wise (fired items, their order, the weakest tag, outside-derivation flags) is."""
+        batch = feature_matrix(spec, columns)
+        rows = np.flatnonzero(batch.complete)
+        out = self.run_graph(spec.id, batch.x[rows]) if len(rows) else {}
+        static = self._static(spec)[2]
+        outside = [(rule["note_zh"], columns.truth(scalar, vector))
+                   for scalar, vector, rule in spec.applicability]
+        if len(rows):
+            summaries = _fired_summaries(out["terms"], static)
+            terms = out["terms"].tolist()
+            lists = {name: values.tolist() for name, values in out.items() if name != "terms"}
+        position = {int(i): k for k, i in enumerate(rows)}
 
-    def _screening_result(self, spec: ModelSpec, rule_set: dict, canon: dict) -> dict:
-        result = self._base(spec, canon)
-        used = set()
-        for factor in rule_set["factors"]:
-            used |= condition_inputs(factor["when"])
-        result["inputs"] = {n: _jsonable(canon[n]) for n in sorted(used) if n in canon}
-        outcome = screening.screen(rule_set, canon)
+        results = []
+        for i, canon in enumerate(canons):
+            result = self._base(spec, canon, [note for note, flag in outside if flag[i]])
+            result["assumed_inputs"] = [name for name in spec.optional if name not in canon]
+            k = position.get(i)
+            if k is None:
+                result.update(status="insufficient_data", confidence=static["weakest_all"],
+                              missing_inputs=[name for name in spec.required if name not in canon])
+                results.append(result)
+                continue
+            band = spec.bands[lists["band_index"][k]]
+            rank, top, weak = summaries[k]
+            tags = [static["rank_tags"][rank]] if rank >= 0 else []
+            if spec.kind == "logistic":
+                tags.append(spec.intercept_confidence)
+                result.update(logit=lists["logit"][k], probability=lists["probability"][k])
+            else:
+                result["score"] = round(lists["score"][k], 4)
+            if band.risk is not None:
+                tags.append(band.risk_confidence)
+            risk = lists["band_risk"][k]
+            result.update(band=band.key, band_label_zh=band.label_zh, level=band.level,
+                          band_risk=None if math.isnan(risk) else round(risk, 6))
+            if band.risk_secondary is not None:
+                result["band_risk_secondary"] = band.risk_secondary
+            if "escalated" in lists:
+                result["escalated"] = lists["escalated"][k]
+                if result["escalated"]:
+                    tags.append(spec.raw["escalation"].get("confidence", "V"))
+                    result["evidence_note"] += " " + spec.raw["escalation"]["note_zh"]
+            variant = spec.raw.get("variant")
+            if variant:
+                known = all(canon.get(name) is not None for name in variant["inputs"])
+                result["variant"] = variant["complete" if known else "incomplete"]
+                if not known:
+                    result["applicability_note"] += " " + variant["incomplete_note_zh"]
+            result["confidence"] = weakest(tags)
+            features = spec.features
+            if weak:
+                labels = "、".join(_label(features[j], canon) for j in weak)
+                result["evidence_note"] += f" 本次计算用到的单一来源/未核实系数：{labels}。"
+            row_terms = terms[k]
+            result["contributions"] = [
+                {"factor": features[j].key, "label_zh": _label(features[j], canon), "value": round(row_terms[j], 4)}
+                for j in top]
+            results.append(result)
+        return results
+
+    def _screening_result(self, spec: ModelSpec, rule_set: dict, compiled, used, canon: dict) -> dict:
+        result = self._base(spec, canon, [])
+        result["inputs"] = {n: canon[n] for n in used if n in canon}
+        outcome = screening.screen(rule_set, canon, compiled)
         result.update(level_source="screening", confidence=rule_set.get("confidence", "R"),
                       missing_inputs=outcome["missing"], rule_set_version=str(rule_set.get("version", "")))
         if outcome["evaluable"] == 0:
@@ -218,15 +240,30 @@ class RiskEngine:
         return result
 
 
-def _top_contributions(spec: ModelSpec, canon: dict, fired) -> list[dict]:
-    items = [{"factor": f.key, "label_zh": f.label_zh.format(value=canon.get(f.value_input or "", 0)),
-              "value": round(term, 4)} for f, term in fired]
-    items.sort(key=lambda c: -abs(c["value"]))
-    return items[:TOP_CONTRIBUTIONS]
+def _fired_summaries(terms: np.ndarray, static: dict) -> list[tuple[int, list[int], list[int]]]:
+    """Per row of terms: the weakest confidence rank among the fired (non-zero, scored) items, the top fired
+    columns by |term| (ties in feature order), and the fired columns whose figure is [S] or [R]."""
+    weak_rank = CONFIDENCE_ORDER["S"]
+    if len(terms) <= SMALL_BATCH:
+        ranks, out = static["ranks_list"], []
+        for row in terms.tolist():
+            fired = [j for j in static["scoring_idx"] if row[j] != 0.0]
+            top = sorted(fired, key=lambda j, r=row: -abs(r[j]))[:TOP_CONTRIBUTIONS]
+            out.append((max((ranks[j] for j in fired), default=-1), top, [j for j in fired if ranks[j] >= weak_rank]))
+        return out
+    fired = (terms != 0.0) & static["scoring"]
+    rank = np.where(fired, static["ranks"], -1).max(axis=1, initial=-1).tolist()
+    order = np.argsort(-np.where(fired, np.abs(terms), -1.0), axis=1, kind="stable")[:, :TOP_CONTRIBUTIONS].tolist()
+    n_top = np.minimum(fired.sum(axis=1), TOP_CONTRIBUTIONS).tolist()
+    weak_mask = fired & (static["ranks"] >= weak_rank)
+    has_weak = weak_mask.any(axis=1).tolist()
+    return [(rank[k], order[k][:n_top[k]], np.flatnonzero(weak_mask[k]).tolist() if has_weak[k] else [])
+            for k in range(len(terms))]
 
 
-def _jsonable(value):
-    return sorted(value) if isinstance(value, frozenset) else value
+def _label(feature, canon: dict) -> str:
+    return feature.label_zh.format(value=canon.get(feature.value_input or "", 0)) if feature.value_input \
+        else feature.label_zh
 
 
 def model_card_data(spec: ModelSpec) -> dict:
@@ -241,7 +278,7 @@ def model_card_data(spec: ModelSpec) -> dict:
         "evidence_note_zh": raw["evidence_note_zh"], "spec_hash": spec.spec_hash,
         "inputs_required": list(spec.required), "inputs_optional": list(spec.optional),
         "outside_derivation_rules": [{"note": r["note"], "note_zh": r["note_zh"], "when": r["when"]}
-                                     for _, r in spec.applicability],
+                                     for *_, r in spec.applicability],
     }
     if spec.kind == "screening":
         card.update(level_source="screening", rule_set=raw["rule_set"], confidence=None, bands=[])

@@ -85,7 +85,7 @@ def canonicalise(patient) -> tuple[dict, list[str]]:
             if unknown:
                 errors[name] = [f"{label}包含无效项：{'、'.join(unknown)}。"]
                 continue
-            out[name] = frozenset(value)
+            out[name] = sorted(set(value))
 
     if "systolic_bp" in out and "diastolic_bp" in out and out["diastolic_bp"] >= out["systolic_bp"]:
         errors.setdefault("diastolic_bp", []).append("舒张压应低于收缩压，请核对。")

@@ -25,7 +25,6 @@ it does not fire and its inputs are listed in ``missing_inputs``; when no factor
 from __future__ import annotations
 
 import copy
-import json
 import tomllib
 from functools import cache
 
@@ -97,40 +96,30 @@ def validate_rules(rules, *, full: bool = False) -> None:
 
 
 def resolve_rules(overrides) -> dict:
-    """The default rule sets with the caller's rule sets replacing them (InputError if malformed)."""
-    rules = default_rules()
+    """The default rule sets with the caller's rule sets replacing them (InputError if malformed). Read-only:
+    the engine never mutates rule sets, so the defaults are not copied on every evaluation."""
     if overrides is None:
-        return rules
+        return _default_rules()
     try:
         validate_rules(overrides)
     except SpecError as exc:
         raise InputError({"screening_rules": [f"筛查规则格式错误：{exc}"]}) from exc
-    rules.update(copy.deepcopy(overrides))
-    return rules
+    return {**_default_rules(), **overrides}
 
 
-_COMPILED: dict[str, object] = {}
+def compile_rule_set(rule_set: dict) -> list[tuple[dict, object, set[str]]]:
+    """(factor, compiled condition, its inputs) for each factor — compiled once per evaluation batch."""
+    return [(f, compile_condition(f["when"]), condition_inputs(f["when"])) for f in rule_set["factors"]]
 
 
-def _compiled(cond: dict):
-    """Compiled conditions keyed by their canonical JSON (rule sets arrive as fresh dicts on every call)."""
-    key = json.dumps(cond, sort_keys=True)
-    test = _COMPILED.get(key)
-    if test is None:
-        if len(_COMPILED) > 4096:  # knowledge-base edits over a long-lived process: keep the cache bounded
-            _COMPILED.clear()
-        test = _COMPILED[key] = compile_condition(cond)
-    return test
-
-
-def screen(rule_set: dict, canon: dict) -> dict:
+def screen(rule_set: dict, canon: dict, compiled=None) -> dict:
     """Evaluate one rule set: fired factors, count, level, missing inputs."""
     fired, missing, evaluable = [], set(), 0
     floor = 0
-    for factor in rule_set["factors"]:
-        outcome = _compiled(factor["when"])(canon)
+    for factor, test, inputs in compiled or compile_rule_set(rule_set):
+        outcome = test(canon)
         if outcome is None:
-            missing |= {n for n in condition_inputs(factor["when"]) if n not in canon}
+            missing |= {n for n in inputs if n not in canon}
             continue
         evaluable += 1
         if outcome:

@@ -183,6 +183,83 @@ def compile_condition(cond: dict) -> Condition:
     return leaf
 
 
+def compile_vector(cond: dict):
+    """The same condition over a batch: a function columns -> (truth, known), two bool arrays (truth implies
+    known). ``columns(name)`` returns (values, present) for one input over the batch (see features.BatchColumns)."""
+    import numpy as np
+
+    if "any" in cond or "all" in cond:
+        is_any = "any" in cond
+        parts = [compile_vector(c) for c in cond["any" if is_any else "all"]]
+
+        def combine(columns):
+            results = [part(columns) for part in parts]
+            all_known = np.logical_and.reduce([k for _, k in results])
+            if is_any:
+                truth = np.logical_or.reduce([t for t, _ in results])
+                return truth, truth | all_known
+            some_false = np.logical_or.reduce([k & ~t for t, k in results])
+            return np.logical_and.reduce([t for t, _ in results]), some_false | all_known
+
+        return combine
+    if "not" in cond:
+        inner = compile_vector(cond["not"])
+
+        def negate(columns):
+            truth, known = inner(columns)
+            return known & ~truth, known
+
+        return negate
+
+    name = cond["input"]
+    if "missing" in cond:
+        want = cond["missing"]
+
+        def missing(columns):
+            _, present = columns(name)
+            return (~present if want else present.copy()), np.ones_like(present)
+
+        return missing
+
+    def elementwise(fn):
+        return np.frompyfunc(fn, 1, 1)
+
+    if "eq" in cond:
+        v = cond["eq"]
+        v = float(v) if isinstance(v, bool | int | float) else v
+        test = lambda x: x == v  # noqa: E731
+    elif "ne" in cond:
+        v = cond["ne"]
+        v = float(v) if isinstance(v, bool | int | float) else v
+        test = lambda x: x != v  # noqa: E731
+    elif "in" in cond or "not_in" in cond:
+        members = frozenset(cond.get("in", cond.get("not_in")))
+        member = elementwise(members.__contains__)
+        test = (lambda x: member(x).astype(bool)) if "in" in cond else (lambda x: ~member(x).astype(bool))  # noqa
+    elif "contains" in cond:
+        key = cond["contains"]
+        holds = elementwise(lambda x: x is not None and key in x)
+        test = lambda x: holds(x).astype(bool)  # noqa: E731
+    else:
+        lo, hi = cond.get("gt", cond.get("ge")), cond.get("lt", cond.get("le"))
+        lo_strict, hi_strict = "gt" in cond, "lt" in cond
+
+        def test(x):
+            ok = np.ones(x.shape, dtype=bool)
+            with np.errstate(invalid="ignore"):
+                if lo is not None:
+                    ok &= (x > lo) if lo_strict else (x >= lo)
+                if hi is not None:
+                    ok &= (x < hi) if hi_strict else (x <= hi)
+            return ok
+
+    def leaf(columns):
+        values, present = columns(name)
+        return np.asarray(test(values), dtype=bool) & present, present
+
+    return leaf
+
+
 def describe_condition(cond: dict, inputs: dict) -> str:
     """Human-readable form for model cards, e.g. ``51 < age ≤ 80``."""
     if "any" in cond:
@@ -232,6 +309,7 @@ class Feature:
     value_input: str | None  # continuous column: the input's value
     aux: bool = False        # not part of the score (STOP-Bang escalation inputs)
     test: Condition | None = field(default=None, compare=False, repr=False)
+    vector: Callable | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -261,7 +339,7 @@ class ModelSpec:
     level_source: str
     required: tuple[str, ...]
     optional: tuple[str, ...]
-    applicability: tuple[tuple[Condition, dict], ...]
+    applicability: tuple[tuple[Condition, Callable, dict], ...]   # (scalar, vector, rule)
     spec_hash: str
 
     @property
@@ -365,7 +443,8 @@ def load_spec(model_id: str) -> ModelSpec:
                 key=f["key"], label=f.get("label", f["key"]), label_zh=f["label_zh"],
                 weight=float(f.get(weight_key, 0.0)), confidence=f.get("confidence", "V"),
                 source=f.get("source", ""), cond=f.get("when"), value_input=f.get("value"), aux=aux,
-                test=compile_condition(f["when"]) if "when" in f else None))
+                test=compile_condition(f["when"]) if "when" in f else None,
+                vector=compile_vector(f["when"]) if "when" in f else None))
         keys = [f.key for f in features]
         if len(set(keys)) != len(keys):
             raise SpecError(f"{where}: duplicate feature keys")
@@ -396,7 +475,7 @@ def load_spec(model_id: str) -> ModelSpec:
         check_condition(rule.get("when"), schema, f"{where}: outside_derivation[{i}]")
         if not rule.get("note_zh") or not rule.get("note"):
             raise SpecError(f"{where}: outside_derivation[{i}] needs note and note_zh")
-        applicability.append((compile_condition(rule["when"]), rule))
+        applicability.append((compile_condition(rule["when"]), compile_vector(rule["when"]), rule))
 
     return ModelSpec(
         id=model_id, raw=raw, path=path, kind=kind, features=tuple(features),

@@ -4,7 +4,7 @@ thousand random valid patients — every model, every output; and batching chang
 import numpy as np
 import pytest
 
-from ml_models.features import matrix, prepare
+from ml_models.features import complete_rows
 from ml_models.inputs import canonicalise
 from ml_models.reference import NumpyModel
 from ml_models.spec import all_specs
@@ -21,9 +21,8 @@ def canons():
 @pytest.mark.req("A1", "A6")
 @pytest.mark.parametrize("spec", SCORED, ids=[s.id for s in SCORED])
 def test_graph_equals_numpy_reference(engine, canons, spec):
-    rows = [r.row for r in (prepare(spec, c) for c in canons) if r.row is not None]
-    assert len(rows) > 500, "the generator must exercise the model"
-    x = matrix(spec, rows)
+    x = complete_rows(spec, canons)
+    assert len(x) > 500, "the generator must exercise the model"
     got = engine.run_graph(spec.id, x)
     want = NumpyModel(spec).run(x)
     np.testing.assert_allclose(got["terms"], want["terms"], rtol=1e-6, atol=1e-5)
@@ -54,3 +53,20 @@ def test_batch_equals_one_by_one(engine):
     batch = engine.evaluate_batch(patients)
     for patient, out in zip(patients, batch, strict=True):
         assert engine.evaluate(patient) == out
+
+
+def test_vector_conditions_agree_with_the_scalar_three_valued_semantics(canons):
+    """The batch preprocessing (numpy, column-wise) and the per-patient condition evaluation (used by screening)
+    are two implementations of the same condition language: they must agree on every condition of every spec."""
+    from ml_models.features import BatchColumns
+    from ml_models.spec import compile_condition, compile_vector
+
+    sample = canons[:400] + [{}]
+    columns = BatchColumns(sample)
+    conditions = [f.cond for spec in all_specs() for f in spec.features if f.cond]
+    conditions += [rule["when"] for spec in all_specs() for *_, rule in spec.applicability]
+    for cond in conditions:
+        truth, known = compile_vector(cond)(columns)
+        scalar = [compile_condition(cond)(c) for c in sample]
+        assert truth.tolist() == [r is True for r in scalar], cond
+        assert known.tolist() == [r is not None for r in scalar], cond
