@@ -14,6 +14,7 @@ missing, or was built from an older spec (its ``spec_hash`` metadata differs), i
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from pathlib import Path
@@ -24,11 +25,13 @@ import onnxruntime as ort
 from . import screening
 from .build import dist_dir, ensure_graph
 from .features import SMALL_BATCH, BatchColumns, feature_matrix
+from .graphs import build_graph
 from .inputs import InputError, canonicalise
 from .spec import CONFIDENCE_ORDER, ENGINE_VERSION, ModelSpec, all_specs, condition_inputs, weakest
 
 __all__ = ["ENGINE_VERSION", "InputError", "RiskEngine", "default_engine"]
 
+logger = logging.getLogger(__name__)
 TOP_CONTRIBUTIONS = 5
 _LEVEL_ZH = {"low": "低危", "intermediate": "中危", "high": "高危"}
 
@@ -52,16 +55,26 @@ class RiskEngine:
         for spec in self.specs:
             if spec.kind == "screening":
                 continue
-            path, rebuilt = ensure_graph(spec, self.dist)
-            if rebuilt:
-                self.rebuilt.append(spec.id)
-            session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
-            meta = session.get_modelmeta().custom_metadata_map
-            if meta.get("spec_hash") != spec.spec_hash:  # replaced under us by an older build: rebuild once more
-                path, _ = ensure_graph(spec, self.dist, force=True)
-                session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
-            self.sessions[spec.id] = session
+            self.sessions[spec.id] = self._load_session(spec, options)
         self._outputs = {mid: [o.name for o in s.get_outputs()] for mid, s in self.sessions.items()}
+
+    def _load_session(self, spec: ModelSpec, options: ort.SessionOptions) -> ort.InferenceSession:
+        try:
+            path, rebuilt = ensure_graph(spec, self.dist)
+        except OSError:
+            # Graph folder not writable (read-only deployment): build in memory rather than refuse to start.
+            logger.warning("ml_models: cannot write %s; graph %s built in memory", self.dist, spec.id)
+            self.rebuilt.append(spec.id)
+            return ort.InferenceSession(build_graph(spec).SerializeToString(), sess_options=options,
+                                        providers=["CPUExecutionProvider"])
+        if rebuilt:
+            self.rebuilt.append(spec.id)
+        session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+        if session.get_modelmeta().custom_metadata_map.get("spec_hash") != spec.spec_hash:
+            # Replaced under us by a process running an older spec: rebuild once more.
+            path, _ = ensure_graph(spec, self.dist, force=True)
+            session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+        return session
 
     # --- public API -----------------------------------------------------------------------------------------
 
@@ -277,6 +290,7 @@ def model_card_data(spec: ModelSpec) -> dict:
         "applicability_note": raw["applicability_note"], "applicability_note_zh": raw["applicability_note_zh"],
         "evidence_note_zh": raw["evidence_note_zh"], "spec_hash": spec.spec_hash,
         "inputs_required": list(spec.required), "inputs_optional": list(spec.optional),
+        "inputs_used": list(spec.inputs_used()),
         "outside_derivation_rules": [{"note": r["note"], "note_zh": r["note_zh"], "when": r["when"]}
                                      for *_, r in spec.applicability],
     }

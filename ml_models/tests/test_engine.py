@@ -331,3 +331,11 @@ def test_missing_or_stale_graphs_are_rebuilt(tmp_path):
     meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     assert meta["spec_hash"] == spec.spec_hash and meta["model_id"] == "rcri" and meta["version"] == "1.0.0"
     assert by_model(fresh.evaluate(FULL))["rcri"]["score"] == 1
+
+
+def test_unwritable_graph_folder_builds_in_memory(tmp_path):
+    blocker = tmp_path / "dist"
+    blocker.write_text("a file where the graph folder should be")
+    fresh = RiskEngine(dist=blocker)
+    assert len(fresh.rebuilt) == 16
+    assert by_model(fresh.evaluate(FULL))["ariscat"]["score"] == 18
