@@ -433,3 +433,12 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "RiskProcedureTypeEnum": "risk.models.ProcedureType",
     }
 )
+
+# --- anaesthesia clinic (A1–A12, D4): assessments, mapping rules (helper H4) ---
+# SMS templates of a failed assessment and the assessment number prefix have defaults in anaesthesia/conf.py.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "AnaesthesiaAssessmentStatusEnum": "anaesthesia.models.AssessmentStatus",
+        "AnaesthesiaResultKindEnum": "anaesthesia.models.MappingKind",
+    }
+)
