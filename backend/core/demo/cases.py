@@ -73,6 +73,7 @@ class CaseSeeder:
         from org.models import TheatreRoom
 
         self.seeder = seeder
+        self.visit_by_patient = getattr(seeder, "visit_by_patient", {})
         self.rng = random.Random(20260303)
         self.now = timezone.now()
         self.today = timezone.localdate()
@@ -155,6 +156,7 @@ class CaseSeeder:
             anaesthesia_method=anaesthesia,
             anaesthesia_clinic_required=procedure.requires_anaesthesia_clinic and not outpatient,
             department=procedure.department,
+            visit_no=self.visit_by_patient.get(patient.pk, ""),
         )
         if target == "draft":
             return case

@@ -95,6 +95,8 @@ class DemoSeeder:
         self.departments = {}
         self.wards = {}
         self.users_by_role = {}
+        self.latest_visit = {}  # 登记号 → the latest visit number (from the simulator's index)
+        self.visit_by_patient = {}
 
     # ---------------------------------------------------------------------------------------------------------
     def run(self) -> SeedReport:
@@ -119,6 +121,7 @@ class DemoSeeder:
         self._seed_patients(his)
         self._seed_cases()
         self._seed_booking_policy()
+        self._seed_anaesthesia_clinic()
         self._seed_superuser()
         self.report.seconds = time.monotonic() - started
         self.write(f"seeded in {self.report.seconds:.1f}s: " + ", ".join(f"{k} {v}" for k, v in self.report.counts.items()))
@@ -141,6 +144,19 @@ class DemoSeeder:
         from booking_policy.demo import seed_booking_policy
 
         seed_booking_policy(self.hospital, write=self.write)
+
+    def _seed_anaesthesia_clinic(self):
+        """The risk knowledge base and procedure risk profiles, consent templates, this visit's lab and exam
+        results of the demo cases, the sedated-endoscopy lists, and assessments at each stage (issue 4)."""
+        from anaesthesia.demo import seed_anaesthesia
+        from clinical.demo import seed_clinical
+        from consent.demo import seed_consent
+        from risk.demo import seed_risk
+
+        seed_risk(self.hospital, write=self.write)
+        seed_consent(self.hospital, write=self.write)
+        seed_clinical(self.hospital, write=self.write)
+        seed_anaesthesia(self.hospital, write=self.write)
 
     def _his_port(self):
         if not self.use_his:
@@ -385,6 +401,8 @@ class DemoSeeder:
 
         with urllib.request.urlopen(settings.HOSPITAL_SIM_URL.rstrip("/") + "/_sim/patients", timeout=10) as resp:  # noqa: S310
             items = json.loads(resp.read())["items"][: self.patient_count]
+        # The latest outpatient visit is the one a booking comes from: its lab and exam results are "this visit's".
+        self.latest_visit = {item["reg_no"]: item["visit_nos"][-1] for item in items if item.get("visit_nos")}
         rows = []
         for item in items:
             matches = his.find_patient(reg_no=item["reg_no"])
@@ -416,6 +434,8 @@ class DemoSeeder:
         with transaction.atomic():
             self.progress.run("patients", rows, upsert, every=max(1, len(rows) // 5))
         self.patient_ids = [patients[r.reg_no] for r in rows]
+        self.visit_by_patient = {patients[r.reg_no]: self.latest_visit[r.reg_no]
+                                 for r in rows if r.reg_no in self.latest_visit}
         self.report.counts["patients"] = len(self.patient_ids)
 
     # ---------------------------------------------------------------------------------------------------------
