@@ -339,3 +339,11 @@ def test_unwritable_graph_folder_builds_in_memory(tmp_path):
     fresh = RiskEngine(dist=blocker)
     assert len(fresh.rebuilt) == 16
     assert by_model(fresh.evaluate(FULL))["ariscat"]["score"] == 18
+
+
+def test_lips_flags_patients_without_a_predisposing_condition(engine):
+    assert by_model(engine.evaluate(FULL))["lips"]["outside_derivation"] is True
+    for extra in ({"pneumonia": True}, {"lips_high_risk_surgery": "spine"}, {"sepsis_status": "sepsis"},
+                  {"lips_trauma": ["lung_contusion"]}, {"aspiration": True}):
+        assert by_model(engine.evaluate(dict(FULL, **extra)))["lips"]["outside_derivation"] is False, extra
+    assert by_model(engine.evaluate(dict(FULL, lips_trauma=[])))["lips"]["outside_derivation"] is True
