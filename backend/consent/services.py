@@ -255,7 +255,9 @@ def assessment_plan(assessment) -> tuple[str, str]:
     plan = sections.get("plan") if isinstance(sections, dict) else None
     code = (plan.get("anaesthesia_plan") if isinstance(plan, dict) else "") or ""
     if code:
-        return code, PLAN_LABELS.get(code, code)
+        from anaesthesia.form import plan_label  # the clinic's own wording of its plans
+
+        return code, plan_label(code) or PLAN_LABELS.get(code, code)
     method = assessment.case.anaesthesia_method if assessment.case_id else ""
     if method:
         return METHOD_TO_PLAN.get(method, method), METHOD_LABELS.get(method, method)

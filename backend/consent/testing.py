@@ -11,9 +11,12 @@ def seed_rows(*, ward, patient, case) -> None:
 
     hospital = ward.department.hospital
     consent_templates_ensure_default(hospital)
+    if case is None:
+        return
     # A concluded (passed) assessment: it never collides with another context's open assessment of the case.
-    assessment = AnaesthesiaAssessment.objects.filter(case=case).first() or AnaesthesiaAssessment.objects.create(
-        ward=ward, patient=patient, case=case, procedure_kind=ProcedureKind.DAY_SURGERY,
-        status=AssessmentStatus.PASSED)
+    assessment = (AnaesthesiaAssessment.objects.filter(case=case).exclude(status=AssessmentStatus.FAILED).first()
+                  or AnaesthesiaAssessment.objects.create(ward=ward, patient=patient, case=case,
+                                                          procedure_kind=ProcedureKind.DAY_SURGERY,
+                                                          status=AssessmentStatus.PASSED))
     if not assessment.consent_documents.exists():
         consent_open(actor=None, assessment=assessment)
