@@ -1,0 +1,1 @@
+"""Published perioperative risk models as ONNX graphs: specs, build, engine, CLI, cards (see README.md)."""

@@ -295,7 +295,8 @@ def model_card_data(spec: ModelSpec) -> dict:
                                      for *_, r in spec.applicability],
     }
     if spec.kind == "screening":
-        card.update(level_source="screening", rule_set=raw["rule_set"], confidence=None, bands=[])
+        card.update(level_source="screening", rule_set=raw["rule_set"], confidence=None, bands=[],
+                    default_rules=screening.default_rules()[raw["rule_set"]])
         return card
     tags = [f.confidence for f in spec.scoring] + [b.risk_confidence for b in spec.bands if b.risk is not None]
     if spec.kind == "logistic":

@@ -106,6 +106,8 @@ def check_condition(cond: Any, inputs: dict, where: str) -> None:
                 raise SpecError(f"{where}: {v!r} is not an allowed value of {name}")
             if schema["type"] == "bool" and not isinstance(v, bool):
                 raise SpecError(f"{where}: {name} is a bool input")
+            if schema["type"] in ("number", "integer") and (isinstance(v, bool) or not isinstance(v, int | float)):
+                raise SpecError(f"{where}: {name} is a numeric input")
 
 
 def compile_condition(cond: dict) -> Condition:
