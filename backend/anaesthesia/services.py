@@ -38,7 +38,7 @@ from anaesthesia.selectors import effective_mapping_rules, procedure_type_of
 from audit.models import AuditAction
 from audit.services import audit_record
 from cases.models import AnaesthesiaClinicStatus, CaseState, Sex, SurgicalCase
-from core.errors import InvalidInput, NotAllowed, NotFound
+from core.errors import ExternalServiceError, InvalidInput, NotAllowed, NotFound
 from core.outbox import outbox_publish
 from core.serialization import to_jsonable
 from org.scoping import ward_scope_for
@@ -336,7 +336,13 @@ def assessment_autofill(*, assessment, actor, expected_version=None, overwrite=F
     if not visit_no:
         raise InvalidInput(_("The case has no HIS visit number, so there are no results of this visit."),
                            code="visit_unknown", fields={"visit_no": [_("The visit number is unknown.")]})
-    fetched = clinical_results_fetch(patient=assessment.patient, visit_no=visit_no, actor=actor) if fetch else {}
+    fetched = {}
+    if fetch:
+        try:
+            fetched = clinical_results_fetch(patient=assessment.patient, visit_no=visit_no, actor=actor)
+        except ExternalServiceError as exc:
+            # The LIS or PACS is down: fill from what was fetched before and say so; the anaesthetist may retry.
+            fetched = {"error": exc.code, "message": str(exc.message)}
     hospital = assessment.ward.department.hospital
     lab_rules = effective_mapping_rules(hospital, MappingKind.LAB)
     exam_rules = effective_mapping_rules(hospital, MappingKind.EXAM)
@@ -478,6 +484,14 @@ def engine_inputs(assessment) -> dict:
     return to_jsonable(inputs)
 
 
+_INPUT_PATHS = {key: f"{section}.{key}" for section, key in form.ENGINE_FIELDS}
+_INPUT_PATHS.update(age="general.age", sex="general.sex", bmi="body.weight_kg")
+
+
+def _input_path(name: str) -> str:
+    return _INPUT_PATHS.get(name, name)
+
+
 def inputs_fingerprint(inputs: dict) -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
@@ -504,8 +518,13 @@ def assessment_evaluate(*, assessment, actor, expected_version=None) -> Anaesthe
     validation.require_complete(sections=locked.sections, general=locked.general,
                                 procedure_type=procedure_type_of(locked), stage=validation.EVALUATE)
     inputs = engine_inputs(locked)
-    evaluation = risk_evaluate(inputs=inputs, actor=actor, hospital=locked.ward.department.hospital,
-                               patient=locked.patient, subject=f"anaesthesia-assessment:{locked.uuid}")
+    try:
+        evaluation = risk_evaluate(inputs=inputs, actor=actor, hospital=locked.ward.department.hospital,
+                                   patient=locked.patient, subject=f"anaesthesia-assessment:{locked.uuid}")
+    except InvalidInput as exc:
+        # The engine names its canonical inputs; the client knows the form's paths.
+        raise InvalidInput(exc.message, code=exc.code, fields={_input_path(k): v for k, v in exc.fields.items()},
+                           extra=exc.extra) from exc
     locked.evaluation_uuid = evaluation.uuid
     locked.risk_summary = to_jsonable(evaluation.summary)
     locked.evaluated_inputs = inputs

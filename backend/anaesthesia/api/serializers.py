@@ -1,6 +1,8 @@
 """Input and output shapes of the anaesthesia clinic API. Lists mask identifiers; an assessment's detail is an
 audited read. The sections' own validation lives in anaesthesia.validation (built from anaesthesia.form)."""
 
+from decimal import Decimal
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -23,7 +25,7 @@ from org.models import Hospital
 # --- output ------------------------------------------------------------------------------------------------------
 
 
-class WardRefSerializer(serializers.Serializer):
+class ClinicWardRefSerializer(serializers.Serializer):
     uuid = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
 
@@ -39,7 +41,7 @@ class QueueItemSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["case", "sedation_appointment"], read_only=True)
     uuid = serializers.UUIDField(read_only=True, help_text=_("The case or sedation appointment"))
     patient = PatientListSerializer(read_only=True)
-    ward = WardRefSerializer(read_only=True)
+    ward = ClinicWardRefSerializer(read_only=True)
     procedure_kind = serializers.CharField(read_only=True)
     procedure_name = serializers.CharField(read_only=True)
     date = serializers.DateField(read_only=True, allow_null=True)
@@ -67,7 +69,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class AssessmentListSerializer(serializers.ModelSerializer):
     patient = PatientListSerializer(read_only=True)
-    ward = WardRefSerializer(read_only=True)
+    ward = ClinicWardRefSerializer(read_only=True)
     case = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
     sedation_appointment = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
     anaesthetist = RefSerializer(read_only=True, allow_null=True)
@@ -121,7 +123,7 @@ class MappingRuleUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     target = serializers.CharField(max_length=40, required=False)
     source_unit = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    factor = serializers.DecimalField(max_digits=12, decimal_places=6, min_value=0.000001, required=False)
+    factor = serializers.DecimalField(max_digits=12, decimal_places=6, min_value=Decimal("0.000001"), required=False)
     is_enabled = serializers.BooleanField(required=False)
     position = serializers.IntegerField(min_value=0, max_value=100000, required=False)
 

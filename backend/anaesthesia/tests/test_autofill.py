@@ -4,6 +4,7 @@ The results come from the hospital simulator over HTTP, through H3's clinical st
 from decimal import Decimal
 
 import pytest
+from django.test import override_settings
 
 from anaesthesia.models import AnaesthesiaAssessment, ResultMappingRule
 from anaesthesia.tests.conftest import his_case, save, start
@@ -167,3 +168,19 @@ def test_autofill_without_a_visit_number_is_a_field_error(api_client, clinic, ho
     response = api_client.post(f"/api/v1/anaesthesia-assessments/{body['uuid']}/autofill/", {}, format="json")
     assert response.status_code == 400 and response.json()["error"]["code"] == "visit_unknown"
     assert AnaesthesiaAssessment.objects.get(uuid=body["uuid"]).version == body["version"]
+
+
+@pytest.mark.req("A3")
+def test_a_lis_outage_fills_from_what_was_fetched_before_and_says_so(api_client, clinic, hospital_sim):
+    from integrations.testing import sim_post
+
+    case = his_case(hospital_sim, clinic, 10)
+    body = start(api_client, clinic, case)
+    _autofill(api_client, body)
+    detail = save(api_client, _detail(api_client, body), {"labs": {"creatinine_umol_l": None}})
+    sim_post(hospital_sim, "faults", {"path": "/fhir/DiagnosticReport", "status": 503, "count": 1})
+    with override_settings(INTEGRATION_HTTP={"timeout": 5, "attempts": 1, "backoff": 0}):
+        result = _autofill(api_client, detail)
+    assert result["fetch"]["error"] == "external_unavailable" and result["fetch"]["message"]
+    # the earlier fetch is still there: the value is filled again from it
+    assert "labs.creatinine_umol_l" in {f["field"] for f in result["filled"]}
