@@ -27,7 +27,15 @@ from .build import dist_dir, ensure_graph
 from .features import SMALL_BATCH, BatchColumns, feature_matrix
 from .graphs import build_graph
 from .inputs import InputError, canonicalise
-from .spec import CONFIDENCE_ORDER, ENGINE_VERSION, ModelSpec, all_specs, condition_inputs, weakest
+from .spec import (
+    CONFIDENCE_ORDER,
+    ENGINE_VERSION,
+    ModelSpec,
+    all_specs,
+    condition_inputs,
+    input_schema,
+    weakest,
+)
 
 __all__ = ["ENGINE_VERSION", "InputError", "RiskEngine", "default_engine"]
 
@@ -50,7 +58,8 @@ class RiskEngine:
         self.dist = Path(dist) if dist else dist_dir()
         self.sessions: dict[str, ort.InferenceSession] = {}
         self.rebuilt: list[str] = []
-        self._static_cache: dict[str, tuple[dict, tuple[str, ...]]] = {}
+        self._static_cache: dict[str, tuple[dict, tuple[str, ...], dict]] = {}
+        self._schema = input_schema()
         options = _session_options()
         for spec in self.specs:
             if spec.kind == "screening":
@@ -177,8 +186,7 @@ class RiskEngine:
         rows = np.flatnonzero(batch.complete)
         out = self.run_graph(spec.id, batch.x[rows]) if len(rows) else {}
         static = self._static(spec)[2]
-        outside = [(rule["note_zh"], columns.truth(scalar, vector))
-                   for scalar, vector, rule in spec.applicability]
+        outside = [(rule, columns.truth(scalar, vector)) for scalar, vector, rule in spec.applicability]
         if len(rows):
             summaries = _fired_summaries(out["terms"], static)
             terms = out["terms"].tolist()
@@ -187,7 +195,12 @@ class RiskEngine:
 
         results = []
         for i, canon in enumerate(canons):
-            result = self._base(spec, canon, [note for note, flag in outside if flag[i]])
+            result = self._base(spec, canon, [rule["note_zh"] for rule, flags in outside if flags[i]])
+            undecided = sorted({name for rule, flags in outside if flags[i] is None
+                                for name in condition_inputs(rule["when"]) if name not in canon})
+            if undecided:
+                labels = "、".join(self._schema[name]["label_zh"] for name in undecided)
+                result["applicability_note"] += f"（未提供{labels}，无法判断是否超出推导人群。）"
             result["assumed_inputs"] = [name for name in spec.optional if name not in canon]
             k = position.get(i)
             if k is None:

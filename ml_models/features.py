@@ -50,11 +50,13 @@ class BatchColumns:
     def present(self, name: str) -> np.ndarray:
         return self(name)[1]
 
-    def truth(self, scalar, vector) -> list[bool]:
-        """A condition's truth over the batch (unknown = false), by whichever implementation is cheaper."""
+    def truth(self, scalar, vector) -> list[bool | None]:
+        """A condition's three-valued truth over the batch (None = unknown), by whichever implementation is
+        cheaper for the batch size."""
         if self.n <= SMALL_BATCH:
-            return [scalar(c) is True for c in self.canons]
-        return vector(self)[0].tolist()
+            return [scalar(c) for c in self.canons]
+        truth, known = vector(self)
+        return [t if k else None for t, k in zip(truth.tolist(), known.tolist(), strict=True)]
 
 
 @dataclass

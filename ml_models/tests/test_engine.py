@@ -347,3 +347,13 @@ def test_lips_flags_patients_without_a_predisposing_condition(engine):
                   {"lips_trauma": ["lung_contusion"]}, {"aspiration": True}):
         assert by_model(engine.evaluate(dict(FULL, **extra)))["lips"]["outside_derivation"] is False, extra
     assert by_model(engine.evaluate(dict(FULL, lips_trauma=[])))["lips"]["outside_derivation"] is True
+
+
+def test_undecidable_derivation_check_is_said(engine):
+    no_type = {k: v for k, v in FULL.items() if k != "procedure_type"}
+    results = by_model(engine.evaluate(no_type))
+    assert "未提供操作类型，无法判断是否超出推导人群" in results["gupta_mica"]["applicability_note"]
+    assert results["gupta_mica"]["outside_derivation"] is False
+    assert "未提供" not in by_model(engine.evaluate(FULL))["gupta_mica"]["applicability_note"]
+    batch = engine.evaluate_batch([no_type] * 40)  # the column-wise path says the same
+    assert by_model(batch[0])["gupta_mica"] == results["gupta_mica"]
