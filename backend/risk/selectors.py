@@ -158,13 +158,16 @@ def procedure_profile_history(profile_uuid=None):
 # --- evaluations --------------------------------------------------------------------------------------------------
 
 
+def risk_evaluation_list_own(principal):
+    """The calculator evaluations the principal made. Evaluations of a named patient are not here: they are read
+    through the record that owns them (the anaesthesia assessment), which scopes by ward and audits the read."""
+    if principal is None or not getattr(principal, "is_authenticated", False):
+        return RiskEvaluation.objects.none()
+    return RiskEvaluation.objects.filter(actor_id=principal.pk, patient__isnull=True).select_related("actor")
+
+
 def risk_evaluation_get_own(principal, uuid) -> RiskEvaluation:
-    """An evaluation the principal made (evaluations through the API carry no patient; others are read through
-    the record that owns them, e.g. the anaesthesia assessment, which scopes by ward)."""
-    evaluation = (
-        RiskEvaluation.objects.select_related("knowledge_base", "actor")
-        .filter(uuid=uuid, actor_id=getattr(principal, "pk", None)).first()
-    )
-    if evaluation is None or principal is None or not principal.is_authenticated:
+    evaluation = risk_evaluation_list_own(principal).filter(uuid=uuid).first()
+    if evaluation is None:
         raise NotFound()
     return evaluation

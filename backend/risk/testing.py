@@ -1,7 +1,7 @@
 """Rows of the risk app that carry patient data, for the cross-cutting tests (tests/app_seeds.py).
 
-A risk evaluation may name a patient (the anaesthesia assessment's prediction). The API returns evaluations only to
-the staff member who made them, so ward-A evaluations must stay invisible to everyone else.
+A risk evaluation may name a patient (the anaesthesia assessment's prediction). The risk API returns only the
+caller's own calculator evaluations (no patient), so ward-A evaluations must stay invisible through it.
 """
 
 

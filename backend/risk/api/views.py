@@ -67,7 +67,7 @@ class RiskEvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return RiskEvaluation.objects.none()
-        return RiskEvaluation.objects.filter(actor_id=self.request.user.pk).select_related("actor")
+        return selectors.risk_evaluation_list_own(self.request.user)
 
     def get_object(self):
         return selectors.risk_evaluation_get_own(self.request.user, self.kwargs["uuid"])

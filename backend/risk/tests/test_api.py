@@ -176,3 +176,13 @@ def test_procedure_profiles_through_the_api(world):
     assert admin.delete(f"/api/v1/procedure-risk-profiles/{profile['uuid']}/").status_code == 204
     assert not ProcedureRiskProfile.objects.exists()
     assert admin.get(f"/api/v1/procedure-risk-profiles/{profile['uuid']}/history/").status_code == 200
+
+
+def test_evaluations_of_a_named_patient_are_not_served_by_the_calculator_api(world):
+    from tests.builders import make_patient
+
+    evaluation = services.risk_evaluate(inputs=OSA_SMOKER, actor=world["anaesthetist"], hospital=world["hospital"],
+                                        patient=make_patient(), subject="术前评估")
+    client = _client(world["anaesthetist"])
+    assert client.get(f"/api/v1/risk-evaluations/{evaluation.uuid}/").status_code == 404
+    assert client.get("/api/v1/risk-evaluations/").json()["results"] == []
