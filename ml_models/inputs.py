@@ -66,7 +66,7 @@ def canonicalise(patient) -> tuple[dict, list[str]]:
                 unit = _UNIT_ZH.get(spec.get("unit", ""), spec.get("unit", ""))
                 errors[name] = [f"{label}超出合理范围（{_fmt(lo)}–{_fmt(hi)}{unit}），请核对。"]
                 continue
-            out[name] = number
+            out[name] = value if kind == "number" and isinstance(value, int) else number  # echo 65, not 65.0
         elif kind == "bool":
             if not isinstance(value, bool):
                 errors[name] = [f"{label}应为是/否（true/false）。"]
