@@ -92,14 +92,28 @@ def procedure_risk_inputs_explained(procedure) -> dict:
         # The first listed method is the usual one (the HIS lists them in order of preference).
         put("general_anaesthesia", procedure.anaesthesia_methods[0] == "general", "derived", "目录中的首选麻醉方式")
     if kind != "surgery":
-        # A diagnostic endoscopy is none of the high-risk surgeries these items list (by their definitions).
-        for name, value in (("rcri_elevated_risk_surgery", False), ("lips_high_risk_surgery", "none"),
-                            ("arozullah_surgery", "other"), ("sort_severity", "minor"), ("sort_specialty", "other")):
+        for name, value in _ENDOSCOPY_DEFINITIONAL:
             if name not in out:
                 put(name, value, "derived", "内镜检查按定义归类")
-        if "general_anaesthesia" not in out:
-            put("general_anaesthesia", False, "derived", "镇静下内镜检查")
     return out
+
+
+# A diagnostic endoscopy is none of the high-risk surgeries these items list (by their definitions), is done under
+# sedation rather than general anaesthesia, and counts as minor for SORT.
+_ENDOSCOPY_DEFINITIONAL = (
+    ("rcri_elevated_risk_surgery", False), ("lips_high_risk_surgery", "none"), ("arozullah_surgery", "other"),
+    ("sort_severity", "minor"), ("sort_specialty", "other"), ("general_anaesthesia", False),
+)
+_ENDOSCOPY_TYPES = {ProcedureType.GASTROSCOPY, ProcedureType.COLONOSCOPY, ProcedureType.BRONCHOSCOPY}
+
+
+def endoscopy_risk_inputs(procedure_type: str) -> dict:
+    """Engine inputs of a sedated endoscopy known only by its kind (a medical-technology appointment without a
+    catalogue procedure): the definitional categories above and Caprini "minor" (sedated endoscopy lasts well
+    under 45 minutes). {} for anything that is not an endoscopy."""
+    if procedure_type not in _ENDOSCOPY_TYPES:
+        return {}
+    return {"procedure_type": str(procedure_type), **dict(_ENDOSCOPY_DEFINITIONAL), "caprini_surgery": "minor"}
 
 
 def procedure_risk_inputs(procedure) -> dict:

@@ -85,3 +85,17 @@ def test_profile_writes_are_validated_and_audited():
     services.procedure_risk_profile_delete(actor=admin, profile=profile)
     assert AuditEntry.objects.filter(target_id=str(profile.uuid)).count() == 3
     assert selectors.procedure_risk_inputs(procedure)["procedure_type"] == "surgery"
+
+
+@pytest.mark.req("A1")
+def test_a_sedated_endoscopy_without_a_catalogue_procedure_gets_its_definitional_inputs():
+    inputs = selectors.endoscopy_risk_inputs("gastroscopy")
+    assert inputs["procedure_type"] == "gastroscopy" and inputs["sort_severity"] == "minor"
+    assert inputs["general_anaesthesia"] is False and inputs["caprini_surgery"] == "minor"
+    assert selectors.endoscopy_risk_inputs("surgery") == {} and selectors.endoscopy_risk_inputs("") == {}
+    patient = {"age": 62, "sex": "M", "asa_class": 2, "cancer": False, "urgency": "elective", "bmi": 24,
+               "snoring": False, **inputs}
+    hospital, _ward, _staff = hospital_with_staff()
+    summary = services.risk_evaluate(inputs=patient, actor=None, hospital=hospital).summary
+    levels = {e["event"]: e["level"] for e in summary["events"]}
+    assert levels["mortality_30d"] != "unknown" and levels["sedation_hypoxaemia"] != "unknown"
