@@ -108,6 +108,12 @@ class AnaesthesiaAssessment(BaseModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("concluded by"),
     )
+    # An amendment: the concluded assessment this one re-opens (that one stays as it was, for the record).
+    amends = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="amended_by",
+        verbose_name=_("amends"),
+    )
+    amendment_reason = models.CharField(_("reason for the amendment"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["-id"]

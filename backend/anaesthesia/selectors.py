@@ -34,6 +34,7 @@ def _assessment_base():
     return AnaesthesiaAssessment.objects.select_related(
         "ward", "ward__department__hospital", "patient", "case", "case__surgeon", "case__procedure",
         "sedation_appointment", "sedation_appointment__ordering_doctor", "anaesthetist", "concluded_by",
+        "amends",
     ).prefetch_related("patient__identifiers")
 
 

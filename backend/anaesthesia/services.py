@@ -626,6 +626,60 @@ def _drive_case(assessment, *, actor, passed, opinion, reason):
                               actor=actor, note=reason[:200])
 
 
+# --- amendment of a passed assessment --------------------------------------------------------------------------
+
+AMENDABLE_CASE_STATES = frozenset({CaseState.DRAFT, CaseState.PENDING_POOL, CaseState.BOOKED})
+
+
+@transaction.atomic
+def assessment_amend(*, assessment, actor, reason, expected_version=None) -> AnaesthesiaAssessment:
+    """Re-open a passed day-surgery assessment (the patient's condition changed, a result was wrong): a new
+    in-progress assessment starts from a copy of the concluded one, which stays as it was; the case's clinic step
+    is pending again, so the surgery application waits for the new conclusion. Before the application only: once
+    it is sent, the surgeon rolls it back first. A failed assessment ended its case and cannot be re-opened."""
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
+        raise InvalidInput(fields={"reason": [_("Give the reason for re-opening (at most 500 characters).")]})
+    locked = _lock(assessment, actor=actor, expected_version=expected_version, open_only=False)
+    if locked.status != AssessmentStatus.PASSED or not locked.case_id:
+        raise SubjectNotAssessable(_("Only a passed day-surgery assessment can be re-opened."),
+                                   extra={"status": locked.status})
+    if AnaesthesiaAssessment.objects.filter(amends=locked).exists():
+        raise SubjectNotAssessable(_("This assessment has already been re-opened."))
+    case = SurgicalCase.objects.get(pk=locked.case_id)
+    if case.state not in AMENDABLE_CASE_STATES:
+        raise SubjectNotAssessable(
+            _("The surgery application has been sent; roll it back before re-opening the assessment."),
+            extra={"state": case.state})
+    from cases.services import case_record_milestone
+
+    case_record_milestone(case=case, milestone="anaesthesia_clinic", status=AnaesthesiaClinicStatus.PENDING,
+                          actor=actor, note=f"麻醉评估重新开启：{reason.strip()}"[:200])
+    amendment = AnaesthesiaAssessment.objects.create(
+        ward_id=locked.ward_id, patient_id=locked.patient_id, case=case, procedure_kind=locked.procedure_kind,
+        anaesthetist=actor, general=general_info(case=case), sections=locked.sections, sources=locked.sources,
+        recommendations=locked.recommendations, recommendations_suggested=locked.recommendations_suggested,
+        recommendations_edited=locked.recommendations_edited, amends=locked, amendment_reason=reason.strip(),
+    )
+    amendment.assessment_no = f"{locked.assessment_no}-R{_amendment_depth(locked) + 1}"[:30]
+    amendment.save(update_fields=["assessment_no"])
+    AssessmentCitation.objects.bulk_create([
+        AssessmentCitation(assessment=amendment, kind=c.kind, source_uuid=c.source_uuid, snapshot=c.snapshot,
+                           note=c.note, cited_by=c.cited_by)
+        for c in AssessmentCitation.objects.filter(assessment=locked)
+    ])
+    audit_record(actor=actor, action=AuditAction.CREATE, target=amendment, detail="assessment re-opened",
+                 after={"amends": locked.uuid, "reason": reason.strip()})
+    return amendment
+
+
+def _amendment_depth(assessment) -> int:
+    depth = 0
+    while assessment.amends_id:
+        depth += 1
+        assessment = assessment.amends
+    return depth
+
+
 # --- mapping rules (A3, A5 administration) ------------------------------------------------------------------------
 
 

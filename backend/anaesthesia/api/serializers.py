@@ -87,11 +87,14 @@ class AssessmentSerializer(AssessmentListSerializer):
     citations = CitationSerializer(many=True, read_only=True)
     notifications = NotificationSerializer(many=True, read_only=True)
     concluded_by = RefSerializer(read_only=True, allow_null=True)
+    amends = serializers.SlugRelatedField(slug_field="uuid", read_only=True,
+                                          help_text=_("The concluded assessment this one re-opens"))
 
     class Meta(AssessmentListSerializer.Meta):
         fields = AssessmentListSerializer.Meta.fields + [
             "general", "sections", "sources", "bmi", "evaluation", "recommendations", "recommendations_suggested",
             "recommendations_edited", "opinion", "conclusion_reason", "concluded_by", "citations", "notifications",
+            "amends", "amendment_reason",
         ]
         read_only_fields = fields
 
@@ -170,6 +173,7 @@ class ReportDataSerializer(serializers.Serializer):
     disposition = serializers.CharField(allow_blank=True)
     recommendations = serializers.JSONField()
     evaluation_state = serializers.CharField()
+    superseded = serializers.BooleanField(help_text=_("Re-opened for an amendment; a new conclusion is pending"))
 
 
 # --- input -------------------------------------------------------------------------------------------------------
@@ -216,6 +220,10 @@ class ConcludeSerializer(VersionSerializer):
     result = serializers.ChoiceField(choices=[("pass", _("pass")), ("fail", _("fail"))])
     opinion = StrictCharField(max_length=2000)
     reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class AmendSerializer(VersionSerializer):
+    reason = StrictCharField(max_length=500)
 
 
 class AutofillResultSerializer(serializers.Serializer):

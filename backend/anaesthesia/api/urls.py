@@ -18,6 +18,7 @@ urlpatterns = [
     path(A + "validation/", views.ValidationView.as_view(), name="anaesthesia-assessment-validation"),
     path(A + "evaluate/", views.EvaluateView.as_view(), name="anaesthesia-assessment-evaluate"),
     path(A + "conclude/", views.ConcludeView.as_view(), name="anaesthesia-assessment-conclude"),
+    path(A + "amend/", views.AmendView.as_view(), name="anaesthesia-assessment-amend"),
     path(A + "report/", views.AssessmentReportView.as_view(), name="anaesthesia-assessment-report"),
     path(A + "report.pdf", views.AssessmentReportPdfView.as_view(), name="anaesthesia-assessment-report-pdf"),
     path("cases/<uuid:uuid>/anaesthesia-report/", views.CaseReportView.as_view(), name="case-anaesthesia-report"),

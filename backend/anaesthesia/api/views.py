@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from accounts.permissions import SecondFactor, has_permission, requires
 from anaesthesia import form, selectors, services, validation
 from anaesthesia.api import serializers as s
-from anaesthesia.models import ResultMappingRule
+from anaesthesia.models import AnaesthesiaAssessment, ResultMappingRule
 from anaesthesia.permissions import ASSESS, MANAGE_MAPPING, VIEW_REPORT
 from audit.services import audit_patient_read
 from core.errors import InvalidInput, NotFound
@@ -281,6 +281,17 @@ class ConcludeView(_AssessmentAction):
         return _detail(request, assessment)
 
 
+class AmendView(_AssessmentAction):
+    @extend_schema(tags=TAGS, request=s.AmendSerializer, responses={201: s.AssessmentSerializer})
+    def post(self, request, uuid):
+        """Re-open a passed assessment before the surgery application (audited): a new in-progress assessment
+        starts from its copy and the case's clinic step is pending again; the concluded one stays as it was."""
+        v = _body(s.AmendSerializer, request)
+        amendment = services.assessment_amend(assessment=self.assessment(request, uuid), actor=request.user,
+                                              reason=v["reason"], expected_version=v.get("version"))
+        return _detail(request, amendment, status_code=status.HTTP_201_CREATED)
+
+
 # --- the report (A10, D4) ----------------------------------------------------------------------------------------
 
 
@@ -301,6 +312,8 @@ def _report_body(assessment) -> dict:
         "disposition": summary.get("disposition", ""),
         "recommendations": selectors.recommendations_of(assessment),
         "evaluation_state": services.evaluation_state(assessment),
+        # Re-opened for an amendment: this conclusion is being reviewed (the case's clinic step is pending).
+        "superseded": AnaesthesiaAssessment.objects.filter(amends=assessment).exists(),
     }
 
 

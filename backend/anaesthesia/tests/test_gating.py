@@ -181,3 +181,37 @@ def test_the_queue_lists_cases_and_appointments_waiting_for_the_clinic(api_clien
         i["uuid"] for i in on_day}
     authenticate(api_client, clinic["nurse"])
     assert api_client.get("/api/v1/anaesthesia-clinic/queue/").status_code == 403
+
+
+@pytest.mark.req("A12")
+def test_a_passed_assessment_is_reopened_only_by_an_audited_amendment(api_client, clinic, hospital_sim,
+                                                                     django_capture_on_commit_callbacks):
+    from audit.models import AuditEntry
+
+    case = plain_case(clinic)
+    body = evaluated(api_client, clinic, case)
+    body = conclude(api_client, body, django_capture_on_commit_callbacks, result="pass", opinion="可行日间手术")
+    url = f"/api/v1/anaesthesia-assessments/{body['uuid']}/amend/"
+    assert api_client.post(url, {"reason": ""}, format="json").status_code == 400
+    response = api_client.post(url, {"reason": "术前一周新发胸痛，需重新评估"}, format="json")
+    assert response.status_code == 201, response.content
+    amendment = response.json()
+    assert amendment["status"] == "in_progress" and amendment["amends"] == body["uuid"]
+    assert amendment["sections"] == body["sections"] and amendment["assessment_no"] == body["assessment_no"] + "-R1"
+    case.refresh_from_db()
+    assert case.anaesthesia_clinic_status == "pending"
+    assert AnaesthesiaAssessment.objects.get(uuid=body["uuid"]).status == "passed"  # the record stays
+    assert AuditEntry.objects.filter(target_id=amendment["uuid"], detail="assessment re-opened").exists()
+    assert api_client.post(url, {"reason": "again"}, format="json").status_code == 409
+    # the surgeon still sees the concluded report, marked as being reviewed
+    authenticate(api_client, clinic["surgeon"])
+    report = api_client.get(f"/api/v1/cases/{case.uuid}/anaesthesia-report/").json()
+    assert report["status"] == "passed" and report["superseded"]
+    authenticate(api_client, clinic["anaesthetist"])
+    amendment = evaluate(api_client, save(api_client, amendment, {"history": {"ischaemic_heart_disease": True}}))
+    amendment = conclude(api_client, amendment, django_capture_on_commit_callbacks, result="fail",
+                         opinion="暂缓手术", reason="不稳定型心绞痛待排")
+    case.refresh_from_db()
+    assert case.state == "terminated"
+    assert api_client.post(f"/api/v1/anaesthesia-assessments/{amendment['uuid']}/amend/", {"reason": "x"},
+                           format="json").status_code == 409  # a failed one ended its case
