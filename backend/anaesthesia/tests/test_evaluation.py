@@ -74,8 +74,9 @@ def test_the_knowledge_base_plan_prefills_the_recommendations_and_an_edit_is_kep
     assert report["recommendations"]["monitoring"] == reset["recommendations"]["monitoring"]
 
 
-@pytest.mark.req("A1")
-def test_sedated_endoscopy_is_evaluated_as_its_procedure_type(api_client, clinic, hospital_sim):
+@pytest.mark.req("A1", "A12")
+def test_sedated_endoscopy_is_evaluated_as_its_procedure_type(api_client, clinic, hospital_sim,
+                                                              django_capture_on_commit_callbacks):
     from anaesthesia.tests.test_gating import sedation_appointment
 
     appointment = sedation_appointment(hospital_sim, clinic)
@@ -92,6 +93,16 @@ def test_sedated_endoscopy_is_evaluated_as_its_procedure_type(api_client, clinic
     body = evaluate(api_client, body)
     inputs = AnaesthesiaAssessment.objects.get(uuid=body["uuid"]).evaluated_inputs
     assert inputs["procedure_type"] == appointment.procedure_kind and inputs["general_anaesthesia"] is False
+    events = {e["event"]: e for e in body["evaluation"]["summary"]["events"]}
+    assert events["sedation_hypoxaemia"]["level"] in ("low", "intermediate", "high")
+    # a pass goes back to the medtech system (the appointment is released); no SMS for a pass
+    from anaesthesia.tests.test_gating import conclude
+    from integrations.testing import sent_sms, sim_get
+
+    body = conclude(api_client, body, django_capture_on_commit_callbacks, result="pass", opinion="可行无痛检查")
+    [report] = sim_get(hospital_sim, "medtech/sedation-results", appointment_no=appointment.appointment_no)["items"]
+    assert report["result"] == "passed"
+    assert not sent_sms(hospital_sim, appointment.patient.phone)
 
 
 @pytest.mark.req("A9")
