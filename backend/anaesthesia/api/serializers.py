@@ -13,13 +13,11 @@ from anaesthesia.models import (
     CitationKind,
     MappingKind,
     ResultMappingRule,
-    SedationAppointment,
 )
 from anaesthesia.selectors import bmi_of
 from anaesthesia.services import evaluation_state
 from anaesthesia.validation import StrictCharField
 from cases.api.serializers import PatientListSerializer, RefSerializer
-from cases.models import SurgicalCase
 from org.models import Hospital
 
 # --- output ------------------------------------------------------------------------------------------------------
@@ -185,10 +183,9 @@ class VersionSerializer(serializers.Serializer):
 
 
 class AssessmentStartSerializer(serializers.Serializer):
-    case = serializers.SlugRelatedField(slug_field="uuid", queryset=SurgicalCase.objects.all(), required=False,
-                                        allow_null=True)
-    sedation_appointment = serializers.SlugRelatedField(slug_field="uuid", queryset=SedationAppointment.objects.all(),
-                                                        required=False, allow_null=True)
+    # Plain UUIDs, looked up through the caller's ward scope: an invisible case is answered like a missing one.
+    case = serializers.UUIDField(required=False, allow_null=True)
+    sedation_appointment = serializers.UUIDField(required=False, allow_null=True)
 
     def validate(self, attrs):
         if bool(attrs.get("case")) == bool(attrs.get("sedation_appointment")):

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from accounts.permissions import SecondFactor, has_permission, requires
 from anaesthesia import form, selectors, services, validation
 from anaesthesia.api import serializers as s
-from anaesthesia.models import AnaesthesiaAssessment, ResultMappingRule
+from anaesthesia.models import AnaesthesiaAssessment, AssessmentCitation, ResultMappingRule
 from anaesthesia.permissions import ASSESS, MANAGE_MAPPING, VIEW_REPORT
 from audit.services import audit_patient_read
 from core.errors import InvalidInput, NotFound
@@ -117,10 +117,10 @@ class AssessmentListCreateView(APIView):
 
         case = appointment = None
         if v.get("case"):
-            case = get_scoped_or_404(SurgicalCase.objects.all(), request.user, uuid=v["case"].uuid)
+            case = get_scoped_or_404(SurgicalCase.objects.all(), request.user, uuid=v["case"])
         else:
             appointment = get_scoped_or_404(SedationAppointment.objects.all(), request.user,
-                                            uuid=v["sedation_appointment"].uuid)
+                                            uuid=v["sedation_appointment"])
         assessment, created = services.assessment_start(actor=request.user, case=case,
                                                         sedation_appointment=appointment)
         return _detail(request, assessment, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -238,11 +238,15 @@ class CitationListCreateView(_AssessmentAction):
         return Response(s.CitationSerializer(citation).data, status=status.HTTP_201_CREATED)
 
 
-class CitationDeleteView(_AssessmentAction):
+class CitationDeleteView(APIView):
+    permission_classes = [requires(ASSESS.slug)]
+
     @extend_schema(tags=TAGS, responses={204: None})
-    def delete(self, request, uuid, citation_uuid):
-        services.citation_remove(assessment=self.assessment(request, uuid), actor=request.user,
-                                 citation_uuid=citation_uuid)
+    def delete(self, request, uuid):
+        """Withdraw a citation from an in-progress assessment."""
+        citation = get_scoped_or_404(AssessmentCitation.objects.select_related("assessment"), request.user,
+                                     ward_field="assessment__ward", uuid=uuid)
+        services.citation_remove(assessment=citation.assessment, actor=request.user, citation_uuid=citation.uuid)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -157,7 +157,7 @@ def test_search_and_cite_an_ecg_report(api_client, clinic, hospital_sim):
     assert [c["kind"] for c in citations] == ["exam"]
     exams = api_client.get(url + "report/").json()["report"]["exams"]
     assert sum(1 for e in exams if e["name"] == "十二导联心电图") == 1  # cited and autofilled: one row
-    removed = api_client.delete(url + f"citations/{citations[0]['uuid']}/")
+    removed = api_client.delete(f"/api/v1/anaesthesia-citations/{citations[0]['uuid']}/")
     assert removed.status_code == 204 and api_client.get(url + "citations/").json() == []
 
 
