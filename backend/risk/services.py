@@ -117,6 +117,9 @@ def build_summary(*, evaluation_uuid, engine_version: str, knowledge_base_number
         events.append({
             "event": event, "label_zh": label, "level": level, "level_label_zh": kd.LEVEL_LABELS_ZH[level],
             "primary": _primary(event, ok), "results": event_results, "plan": plan,
+            # Every answering model was applied outside its derivation population (e.g. surgical models for a
+            # diagnostic endoscopy): the plan is a pointer, and the report says so.
+            "outside_derivation": bool(ok) and all(r.get("outside_derivation") for r in ok),
         })
     ranked = sorted(events, key=lambda e: _PRESENTATION_ORDER[e["level"]])  # stable: event order within a level
     disposition = max((e["plan"]["disposition"] for e in events), key=_DISPOSITION_RANK.__getitem__,
@@ -137,10 +140,16 @@ def build_summary(*, evaluation_uuid, engine_version: str, knowledge_base_number
             "seniority": seniority,
             "seniority_label_zh": kd.SENIORITY_LABELS_ZH[seniority],
             "equipment": _dedupe(q for e in ranked for q in e["plan"]["equipment"]),
-            "advice": _dedupe(f"{e['label_zh']}：{e['plan']['advice']}" if e["plan"]["advice"] else ""
-                              for e in ranked),
+            "advice": _dedupe(_advice_line(e) for e in ranked),
         },
     }
+
+
+def _advice_line(event: dict) -> str:
+    if not event["plan"]["advice"]:
+        return ""
+    caveat = "（模型超出推导人群，仅供参考）" if event["outside_derivation"] else ""
+    return f"{event['label_zh']}{caveat}：{event['plan']['advice']}"
 
 
 def _plans_of(version) -> dict:

@@ -169,3 +169,20 @@ def test_decimal_lab_values_are_numbers_and_no_hospital_uses_the_built_in_plans(
     assert evaluation.inputs["creatinine_umol_l"] == 88.4 and evaluation.knowledge_base is None
     assert evaluation.summary["knowledge_base_version"] == 0
     assert event_of(evaluation.summary, "osa")["plan"]["monitoring"] == kd.DEFAULT_PLANS["osa"]["high"]["monitoring"]
+
+
+@pytest.mark.req("A1")
+def test_advice_from_models_applied_outside_their_derivation_population_says_so():
+    results = [
+        {"model": "geng_2018", "event": "sedation_hypoxaemia", "status": "ok", "level": "high",
+         "outside_derivation": True},
+        {"model": "stop_bang", "event": "osa", "status": "ok", "level": "high", "outside_derivation": False},
+    ]
+    plans = {(e, lv): p for e, levels in kd.DEFAULT_PLANS.items() for lv, p in levels.items()}
+    summary = services.build_summary(evaluation_uuid="u", engine_version="t", knowledge_base_number=0,
+                                     results=results, plans=plans)
+    assert event_of(summary, "sedation_hypoxaemia")["outside_derivation"] is True
+    assert event_of(summary, "osa")["outside_derivation"] is False
+    advice = summary["recommendations"]["advice"]
+    assert any(a.startswith("镇静相关低氧血症（模型超出推导人群，仅供参考）：") for a in advice)
+    assert any(a.startswith("阻塞性睡眠呼吸暂停（OSA）：") for a in advice)
