@@ -329,7 +329,7 @@ def test_missing_or_stale_graphs_are_rebuilt(tmp_path):
     fresh = RiskEngine(dist=tmp_path)
     assert {"rcri", "gupta_mica", "lips"} <= set(fresh.rebuilt)
     meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
-    assert meta["spec_hash"] == spec.spec_hash and meta["model_id"] == "rcri" and meta["version"] == "1.0.0"
+    assert meta["spec_hash"] == spec.spec_hash and meta["model_id"] == "rcri" and meta["version"] == spec.version
     assert by_model(fresh.evaluate(FULL))["rcri"]["score"] == 1
 
 
