@@ -180,3 +180,31 @@ def test_test_package_plan_definition_is_stored_and_versioned(sim):
     assert [p["id"] for p in requests.get(f"{sim}/_sim/test-packages", params={"code": "86.3"}, timeout=5).json()["items"]] == ["dsp-86.3"]
     assert requests.put(f"{sim}/fhir/PlanDefinition/other", json=body, timeout=5).status_code == 400  # id mismatch
     assert requests.put(url, json={**body, "identifier": []}, timeout=5).status_code == 400
+
+
+def test_sedation_lists_are_a_function_of_seed_and_date(sim):
+    a, b = Hospital(anchor=ANCHOR), Hospital(anchor=date(2020, 1, 1))
+    day = date(2026, 6, 3)
+    assert a.sedation_appointments(day) == b.sedation_appointments(day)  # not tied to the anchor either
+    assert Hospital(seed=7, anchor=ANCHOR).sedation_appointments(day) != a.sedation_appointments(day)
+    served = requests.get(f"{sim}/medtech/sedation-appointments", params={"date": "2026-06-03"}, timeout=5).json()
+    assert [x["appointment_no"] for x in served["items"]] == [x["appointment_no"] for x in a.sedation_appointments(day)]
+
+
+def test_sedation_endpoints_refuse_bad_requests(sim):
+    items = requests.get(f"{sim}/medtech/sedation-appointments", params={"date": "2026-06-10"}, timeout=5).json()["items"]
+    booked = next(x["appointment_no"] for x in items if x["status"] == "booked")
+    url = f"{sim}/medtech/sedation-appointments"
+    answers = [
+        requests.get(url, timeout=5),
+        requests.get(url, params={"date": "2026-02-30"}, timeout=5),
+        requests.post(f"{url}/{booked}/assessment", json={"result": "maybe"}, timeout=5),
+        requests.post(f"{url}/SJ2026061099/assessment", json={"result": "passed"}, timeout=5),
+        requests.post(f"{url}/SJ2026139901/assessment", json={"result": "passed"}, timeout=5),
+    ]
+    assert [r.status_code for r in answers] == [400, 400, 400, 404, 404]
+    assert requests.post(f"{sim}/_sim/medtech/sedation-appointments/{booked}/cancel", timeout=5).status_code == 200
+    cancelled = requests.post(f"{url}/{booked}/assessment", json={"result": "passed"}, timeout=5)
+    assert cancelled.status_code == 409 and cancelled.json()["error"]["code"] == "appointment_cancelled"
+    listed = requests.get(url, params={"date": "2026-06-10"}, timeout=5).json()["items"]
+    assert next(x for x in listed if x["appointment_no"] == booked)["status"] == "cancelled"
