@@ -115,3 +115,38 @@ def test_sort_morbidity_flags_emergency_surgery(result_of):
     assert r["applicability_note"].startswith("超出推导人群") and "择期" in r["applicability_note"]
     r = result_of(dict(base, urgency="expedited"), "sort_morbidity")
     assert r["outside_derivation"] is True
+
+
+@pytest.mark.parametrize(("changes", "score", "band", "escalated"), [
+    # §6: high also when ≥2 of the 4 STOP items plus male sex, or plus BMI >35, or plus a large neck (43/41 cm)
+    ({"snoring": True, "tired_daytime": True}, 2, "low", False),                               # no plus item
+    ({"snoring": True, "tired_daytime": True, "sex": "M"}, 3, "high", True),                   # + male
+    ({"snoring": True, "observed_apnoea": True, "bmi": 35.1}, 3, "high", True),                # + BMI >35
+    ({"snoring": True, "observed_apnoea": True, "bmi": 35}, 2, "low", False),                  # BMI 35 is not >35
+    ({"tired_daytime": True, "hypertension": True, "neck_circumference_cm": 41}, 3, "high", True),    # F ≥41 cm
+    ({"tired_daytime": True, "hypertension": True, "neck_circumference_cm": 40.9}, 3, "intermediate", False),
+    ({"snoring": True, "sex": "M", "bmi": 40, "neck_circumference_cm": 45}, 4, "intermediate", False),  # 1 STOP
+    ({"snoring": True, "tired_daytime": True, "observed_apnoea": True, "hypertension": True}, 4,
+     "intermediate", False),                                                                   # 4 STOP, no plus
+])
+def test_stop_bang_escalation_rule(result_of, changes, score, band, escalated):
+    r = result_of(dict(STOP_BANG_ZERO, **changes), "stop_bang")
+    assert (r["score"], r["band"], r["escalated"]) == (score, band, escalated)
+    assert r["level"] == {"low": "low", "intermediate": "intermediate", "high": "high"}[band]
+
+
+@pytest.mark.parametrize("model", ["rcri", "arozullah_pneumonia", "arozullah_prf"])
+def test_noncardiac_indices_flag_cardiac_surgery(engine, model):
+    """RCRI (Lee 1999, Duceppe 2017) and both Arozullah indices are for *noncardiac* surgery (RISK_MODELS.md §7, §9)."""
+    from .test_engine import FULL
+
+    def result(patient):
+        return next(r for r in engine.evaluate(patient)["results"] if r["model"] == model)
+
+    cardiac = result(dict(FULL, procedure_category="cardiac"))
+    assert cardiac["status"] == "ok" and cardiac["outside_derivation"] is True
+    assert "非心脏" in cardiac["applicability_note"]
+    assert result(FULL)["outside_derivation"] is False
+    # An endoscopy has no Gupta procedure category: no "cannot decide" noise about it.
+    endoscopy = {k: v for k, v in FULL.items() if k != "procedure_category"}
+    assert "手术类别" not in result(dict(endoscopy, procedure_type="colonoscopy"))["applicability_note"]
