@@ -1,6 +1,7 @@
 """Sedated endoscopy appointments (A11): the anaesthesia clinic's list of painless endoscopies, scoped to the
 caller's wards (names masked in the list), one appointment's detail (audited), and the import by date."""
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -9,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import requires
-from anaesthesia.models import SedationAppointment, SedationAppointmentStatus
+from anaesthesia.models import AnaesthesiaAssessment, SedationAppointment, SedationAppointmentStatus
 from anaesthesia.sedation import sedation_appointments_import
 from audit.services import audit_patient_read
 from clinical.permissions import IMPORT_SEDATION_APPOINTMENTS, VIEW_SEDATION_APPOINTMENTS
@@ -33,12 +34,16 @@ class SedationAppointmentSerializer(serializers.ModelSerializer):
     patient_name = serializers.CharField(source="patient.masked_name", read_only=True)
     patient_sex = serializers.CharField(source="patient.sex", read_only=True)
     ordering_doctor = serializers.UUIDField(source="ordering_doctor.uuid", read_only=True, allow_null=True)
+    assessment = serializers.UUIDField(source="latest_assessment_uuid", read_only=True, allow_null=True,
+                                       help_text=_("The latest anaesthesia assessment of this appointment, if any"))
+    assessment_status = serializers.CharField(source="latest_assessment_status", read_only=True, allow_null=True,
+                                              help_text="in_progress | passed | failed")
 
     class Meta:
         model = SedationAppointment
         fields = ["uuid", "appointment_no", "ward", "patient", "patient_name", "patient_sex", "visit_no",
                   "procedure_kind", "exam_code", "exam_name", "scheduled_at", "location", "ordering_doctor",
-                  "ordering_doctor_name", "status"]
+                  "ordering_doctor_name", "status", "assessment", "assessment_status"]
 
 
 class SedationAppointmentDetailSerializer(SedationAppointmentSerializer):
@@ -81,7 +86,11 @@ class SedationImportResultSerializer(serializers.Serializer):
 
 
 def _base():
-    return SedationAppointment.objects.select_related("ward", "patient", "ordering_doctor")
+    # The worklist shows where each appointment's assessment stands (one subquery, no N+1).
+    latest = AnaesthesiaAssessment.objects.filter(sedation_appointment=OuterRef("pk")).order_by("-id")
+    return SedationAppointment.objects.select_related("ward", "patient", "ordering_doctor").annotate(
+        latest_assessment_uuid=Subquery(latest.values("uuid")[:1]),
+        latest_assessment_status=Subquery(latest.values("status")[:1]))
 
 
 @extend_schema(tags=["anaesthesia"], parameters=[

@@ -8,7 +8,7 @@ import requests
 from django.test import override_settings
 from django.utils import timezone
 
-from anaesthesia.models import SedationAppointment
+from anaesthesia.models import AnaesthesiaAssessment, SedationAppointment
 from anaesthesia.sedation import SedationWardNotConfigured, sedation_appointments_import
 from audit.models import AuditAction, AuditEntry
 from cases.models import IdentifierSystem, PatientIdentifier
@@ -174,6 +174,14 @@ def test_list_is_scoped_masked_and_filtered(hospital_sim, ward, api_client):
     assert client.get("/api/v1/sedation-appointments/", {"date": (day + timedelta(days=40)).isoformat()}).json()[
         "count"] == 0
     assert client.get("/api/v1/sedation-appointments/", {"date": "tomorrow"}).status_code == 400
+
+    assert {r["assessment"] for r in res.json()["results"]} == {None}
+    assessment = AnaesthesiaAssessment.objects.create(ward=ward, patient=rows[0].patient, sedation_appointment=rows[0],
+                                                      procedure_kind=rows[0].procedure_kind)
+    worklist = {r["uuid"]: r for r in client.get("/api/v1/sedation-appointments/", {"date": day.isoformat()}).json()[
+        "results"]}
+    assert (worklist[str(rows[0].uuid)]["assessment"], worklist[str(rows[0].uuid)]["assessment_status"]) == (
+        str(assessment.uuid), "in_progress")
 
     detail = client.get(f"/api/v1/sedation-appointments/{rows[0].uuid}/")
     assert detail.status_code == 200 and detail.json()["patient_name"] == rows[0].patient.name
