@@ -202,6 +202,8 @@ def risk_evaluate(*, inputs: dict, actor, hospital, patient=None, subject: str =
         evaluation_uuid=evaluation.uuid, engine_version=evaluation.engine_version,
         knowledge_base_number=evaluation.knowledge_base_number, results=results, plans=_plans_of(version),
     )
+    # Names the engine does not know (a typo, a field of a newer form) are listed rather than silently dropped.
+    evaluation.summary["ignored_inputs"] = sorted(out.get("ignored_inputs") or [])
     evaluation.save()
     return evaluation
 

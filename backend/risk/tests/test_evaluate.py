@@ -167,7 +167,9 @@ def test_decimal_lab_values_are_numbers_and_no_hospital_uses_the_built_in_plans(
         actor=None, hospital=None,
     )
     assert evaluation.inputs["creatinine_umol_l"] == 88.4 and evaluation.knowledge_base is None
-    assert evaluation.summary["knowledge_base_version"] == 0
+    assert evaluation.summary["knowledge_base_version"] == 0 and evaluation.summary["ignored_inputs"] == []
+    typo = services.risk_evaluate(inputs={"agee": 60, "age": 60}, actor=None, hospital=None)
+    assert typo.summary["ignored_inputs"] == ["agee"]
     assert event_of(evaluation.summary, "osa")["plan"]["monitoring"] == kd.DEFAULT_PLANS["osa"]["high"]["monitoring"]
 
 
