@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from hospital_sim.ca import CertificateAuthority
+
 REPO = Path(__file__).resolve().parents[1]
 BACKEND = REPO / "backend"
 
@@ -31,6 +33,8 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
             "FIELD_ENCRYPTION_KEY": secrets.token_urlsafe(48),
             "DJANGO_ALLOWED_HOSTS": "dsm.hospital.example",
+            # The CA's root certificate is pinned in production (never fetched from the service it vouches for).
+            "CA_TRUST_ANCHOR_PEM": CertificateAuthority().root_pem,
         },
         tmp_path=tmp_path,
     )
