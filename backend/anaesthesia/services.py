@@ -198,8 +198,9 @@ def clean_recommendations(data) -> dict:
             errors[f"recommendations.{key}"] = [_("Unknown field.")]
     for key in ("monitoring", "drugs", "equipment", "advice"):
         items = data.get(key, [])
-        if not isinstance(items, list) or not all(isinstance(x, str) and 0 < len(x.strip()) <= 300 for x in items) \
-                or len(items) > 30:
+        # NUL characters cannot be stored by PostgreSQL (text or jsonb): refused like any malformed text.
+        if not isinstance(items, list) or len(items) > 30 or not all(
+                isinstance(x, str) and 0 < len(x.strip()) <= 300 and "\x00" not in x for x in items):
             errors[f"recommendations.{key}"] = [_("Give a list of up to 30 non-empty texts of at most 300 characters.")]
         else:
             cleaned[key] = [x.strip() for x in items]

@@ -176,3 +176,12 @@ def test_every_detail_read_is_audited(api_client, clinic):
     before = AuditEntry.objects.filter(action="read", target_id=body["uuid"]).count()
     api_client.get(f"/api/v1/anaesthesia-assessments/{body['uuid']}/")
     assert AuditEntry.objects.filter(action="read", target_id=body["uuid"]).count() == before + 1
+
+
+def test_nul_characters_are_refused_as_input_errors(api_client, clinic):
+    body = start(api_client, clinic, plain_case(clinic))
+    url = f"/api/v1/anaesthesia-assessments/{body['uuid']}/"
+    for payload in ({"recommendations": {"monitoring": ["ECG\x00"]}}, {"opinion": "可\x00"},
+                    {"sections": {"history": {"allergies": "\x00"}}}):
+        response = api_client.patch(url, {"version": body["version"], **payload}, format="json")
+        assert response.status_code == 400, (payload, response.content)
