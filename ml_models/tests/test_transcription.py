@@ -481,3 +481,42 @@ def test_citation_as_in_risk_models(engine, model):
         assert fragment in citation, (model, fragment)
     for fragment in UNSOURCED.get(model, []):
         assert fragment not in citation, (model, fragment)
+
+
+# --- confidence tags (RISK_MODELS.md §0 tags on each figure) -------------------------------------------------
+
+# model: (intercept tag, tag of every scored item unless listed, {item: tag} exceptions, band-risk tag)
+TAGS = {
+    "gupta_mica": ("V", "V", {}, None),
+    "gupta_prf": ("V", "C", {}, None),
+    "gupta_pneumonia": ("V", "S", {"age": "C", "copd_no": "C", "functional_partial": "C", "functional_total": "C",
+                                   "asa_1": "C", "asa_2": "C", "asa_3": "C", "asa_4": "C", "sepsis_none": "C",
+                                   "sepsis_sepsis": "C", "sepsis_septic_shock": "C", "non_smoker": "C",
+                                   "proc_aortic": "C", "proc_breast": "C"}, None),
+    "ariscat": (None, "V", {}, "V"),
+    "apfel_ponv": (None, "V", {}, "C"),
+    "apfel_pdnv": (None, "V", {}, "V"),
+    "stop_bang": (None, "V", {}, None),
+    "rcri": (None, "V", {}, "V"),
+    "caprini": (None, "V", {}, "V"),
+    "arozullah_pneumonia": (None, "V", {}, "V"),
+    "arozullah_prf": (None, "S", {}, "V"),
+    "lips": (None, "V", {"sepsis": "S", "hypoalbuminaemia": "S", "emergency_surgery": "R"}, None),
+    "el_ganzouri": (None, "S", {}, None),
+    "geng_2018": ("V", "V", {}, None),
+    "sort": ("V", "V", {}, None),
+    "sort_morbidity": ("V", "V", {}, None),
+}
+
+
+@pytest.mark.parametrize("model", list(TAGS))
+def test_confidence_tags_as_in_risk_models(engine, model):
+    spec = next(s for s in engine.specs if s.id == model)
+    intercept, default, exceptions, band_tag = TAGS[model]
+    assert spec.intercept_confidence == intercept
+    assert set(exceptions) <= {f.key for f in spec.scoring}
+    for f in spec.scoring:
+        assert f.confidence == exceptions.get(f.key, default), (model, f.key)
+    assert {b.risk_confidence for b in spec.bands if b.risk is not None} == ({band_tag} if band_tag else set())
+    if model == "stop_bang":
+        assert spec.raw["escalation"]["confidence"] == "V"
