@@ -79,7 +79,7 @@ def test_sedated_endoscopy_is_evaluated_as_its_procedure_type(api_client, clinic
                                                               django_capture_on_commit_callbacks):
     from anaesthesia.tests.test_gating import sedation_appointment
 
-    appointment = sedation_appointment(hospital_sim, clinic)
+    appointment = sedation_appointment(hospital_sim, clinic, offset=5)
     from tests.builders import authenticate
 
     authenticate(api_client, clinic["anaesthetist"])

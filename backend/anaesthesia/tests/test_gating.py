@@ -21,7 +21,8 @@ pytestmark = pytest.mark.django_db
 
 
 def sedation_appointment(hospital_sim, clinic, *, offset=3):
-    """A real appointment of the simulator's medtech list (so the result report is accepted), in the ward."""
+    """A real appointment of the simulator's medtech list (so the result report is accepted), in the ward. The
+    simulator is shared by a test session: each test uses its own day (`offset`) so the recorders do not mix."""
     day = timezone.localdate() + timedelta(days=offset)
     booking = next(b for b in get_port("medtech").list_sedation_appointments(on=day) if b.status == "booked")
     doctor = make_staff("doctor", ward=clinic["ward"], phone=phone(), name=booking.ordering_doctor_name)
