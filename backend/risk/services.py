@@ -8,6 +8,7 @@
 - Procedure risk profiles: create / update / delete, audited.
 """
 
+import json
 import math
 from decimal import Decimal
 
@@ -167,6 +168,31 @@ def _engine_evaluate(inputs: dict, screening_rules):
         raise InvalidInput(fields={k: [str(m) for m in v] for k, v in exc.fields.items()}) from exc
 
 
+MAX_JSON_BYTES = 64 * 1024
+
+
+def _check_storable_json(value, field: str, *, max_depth: int) -> None:
+    """JSON from a client that PostgreSQL's jsonb will take: no NUL characters (jsonb refuses them), bounded
+    nesting and size. Raised as a field error, never a database error."""
+    def walk(node, depth):
+        if depth > max_depth:
+            raise InvalidInput(fields={field: [_("The value is nested too deeply.")]})
+        if isinstance(node, str):
+            if "\x00" in node:
+                raise InvalidInput(fields={field: [_("Null characters are not allowed.")]})
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                walk(str(key), depth)
+                walk(item, depth + 1)
+        elif isinstance(node, list | tuple):
+            for item in node:
+                walk(item, depth + 1)
+
+    walk(value, 0)
+    if len(json.dumps(value, ensure_ascii=False, default=str)) > MAX_JSON_BYTES:
+        raise InvalidInput(fields={field: [_("The value is too large.")]})
+
+
 def _numbers_as_floats(value):
     """Decimals (lab values from the results store) as floats: the JSON encoder would turn them into strings."""
     if isinstance(value, Decimal):
@@ -188,6 +214,7 @@ def risk_evaluate(*, inputs: dict, actor, hospital, patient=None, subject: str =
         raise InvalidInput(fields={"inputs": [_("Give the inputs as an object of named values.")]})
     if len(inputs) > MAX_INPUTS:
         raise InvalidInput(fields={"inputs": [_("Too many inputs.")]})
+    _check_storable_json(inputs, "inputs", max_depth=4)  # inputs are values or lists of keys
     inputs = to_jsonable(_numbers_as_floats(inputs))
     version = knowledge_base_ensure_default(hospital) if hospital is not None else None
     out = _engine_evaluate(inputs, version.screening_rules if version is not None else None)
@@ -386,6 +413,7 @@ def validate_screening_rules(value) -> dict:
         raise InvalidInput(fields={"screening_rules": [_("Give an object keyed by rule set.")]})
     if not value:
         return {}
+    _check_storable_json(value, "screening_rules", max_depth=16)  # nested any/all conditions
     engine = risk_engine.get_engine()
     validator = getattr(engine, "validate_screening_rules", None)
     try:

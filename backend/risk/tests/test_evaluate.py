@@ -188,3 +188,12 @@ def test_advice_from_models_applied_outside_their_derivation_population_says_so(
     advice = summary["recommendations"]["advice"]
     assert any(a.startswith("镇静相关低氧血症（模型超出推导人群，仅供参考）：") for a in advice)
     assert any(a.startswith("阻塞性睡眠呼吸暂停（OSA）：") for a in advice)
+
+
+def test_inputs_the_database_cannot_store_are_field_errors():
+    for bad in ({"a": [{"b": {"c": [None, {"d": "\x00"}]}}]}, {"note\x00": 1}, {"a": [[[[[[[[1]]]]]]]]},
+                {"a": "x" * 70000}):
+        with pytest.raises(InvalidInput) as exc:
+            services.risk_evaluate(inputs=bad, actor=None, hospital=None)
+        assert "inputs" in exc.value.fields
+    assert not RiskEvaluation.objects.exists()

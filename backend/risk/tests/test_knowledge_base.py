@@ -237,3 +237,13 @@ def test_concurrent_first_use_creates_one_default_version():
     results = _race([lambda: services.knowledge_base_ensure_default(hospital).pk for _ in range(4)])
     assert [r[0] for r in results] == ["ok"] * 4 and len({r[1] for r in results}) == 1
     assert KnowledgeBaseVersion.objects.filter(hospital=hospital).count() == 1
+
+
+def test_screening_rules_with_null_characters_are_refused():
+    hospital, _ward, staff = hospital_with_staff()
+    draft = services.knowledge_base_create_draft(actor=staff["admin"], hospital=hospital)
+    rules = draft.screening_rules
+    rules["sepsis"]["factors"][0]["label_zh"] = "术前\x00脓毒症"
+    with pytest.raises(InvalidInput) as exc:
+        services.knowledge_base_update(actor=staff["admin"], version=draft, screening_rules=rules)
+    assert "screening_rules" in exc.value.fields
