@@ -1,6 +1,7 @@
 """Writes of the clinical context: fetching a visit's LIS and PACS/ECG reports into the local store (A3–A5)."""
 
 import logging
+from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,8 +20,24 @@ logger = logging.getLogger(__name__)
 RESULTS_FETCHED = "clinical.results.fetched"
 
 
-def _clip(value, length):
-    return (value or "")[:length]
+def _clip(value, length=None):
+    """Text from a hospital system as a column holds it: NUL characters dropped (PostgreSQL cannot store them)."""
+    text = (value or "").replace("\x00", "")
+    return text[:length] if length else text
+
+
+# numeric(14, 4): a value must round to less than 10^10. Anything else (and NaN, Infinity) is kept as text only.
+_NUMERIC_LIMIT = Decimal(10) ** 10
+
+
+def _storable(value):
+    if value is None:
+        return None
+    try:
+        value = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    return value if value.is_finite() and abs(value) < _NUMERIC_LIMIT else None
 
 
 def _store_lab_report(*, patient, report, now) -> bool:
@@ -31,7 +48,8 @@ def _store_lab_report(*, patient, report, now) -> bool:
         logger.error("LIS report %s already belongs to another patient; not stored", report.report_no)
         return False
     fields = {"patient": patient, "visit_no": report.visit_no, "panel_code": _clip(report.panel_code, 40),
-              "name": _clip(report.name, 100) or report.report_no, "issued_at": report.issued_at, "fetched_at": now}
+              "name": _clip(report.name, 100) or _clip(report.report_no), "issued_at": report.issued_at,
+              "fetched_at": now}
     if row is None:
         row = LabReport.objects.create(report_no=report.report_no, **fields)
     else:
@@ -39,16 +57,24 @@ def _store_lab_report(*, patient, report, now) -> bool:
             setattr(row, name, value)
         row.save()
     existing = {r.code: r for r in row.results.all()}
+    seen = set()
     for position, item in enumerate(report.results):
-        numeric = item.numeric_value if item.numeric_value is not None else parse_numeric(item.value)
-        flag = effective_flag(item.flag, numeric, item.ref_low, item.ref_high)
+        code = _clip(item.code, 40)
+        if code in seen:
+            # One row per item code (the code is what mapping rules and citations name): the first one is kept.
+            logger.warning("LIS report %s lists item %r more than once; the first is kept", report.report_no, code)
+            continue
+        seen.add(code)
+        numeric = _storable(item.numeric_value if item.numeric_value is not None else parse_numeric(item.value))
+        low, high = _storable(item.ref_low), _storable(item.ref_high)
+        flag = effective_flag(item.flag, numeric, low, high)
         values = {"position": position, "name": _clip(item.name, 100), "value": _clip(item.value, 100),
-                  "numeric_value": numeric, "unit": _clip(item.unit, 40), "ref_low": item.ref_low,
-                  "ref_high": item.ref_high, "ref_text": _clip(item.ref_text, 100), "flag": flag,
+                  "numeric_value": numeric, "unit": _clip(item.unit, 40), "ref_low": low,
+                  "ref_high": high, "ref_text": _clip(item.ref_text, 100), "flag": flag,
                   "arrow": arrow_for(flag, numeric)}
-        result = existing.get(item.code)
+        result = existing.get(code)
         if result is None:
-            LabResult.objects.create(report=row, code=_clip(item.code, 40), **values)
+            existing[code] = LabResult.objects.create(report=row, code=code, **values)
         elif any(getattr(result, k) != v for k, v in values.items()):
             for name, value in values.items():
                 setattr(result, name, value)
@@ -63,8 +89,8 @@ def _store_exam_report(*, patient, report, now) -> bool:
         return False
     kind = report.kind if report.kind in ExamKind.values else ExamKind.EXAM
     fields = {"patient": patient, "visit_no": report.visit_no, "kind": kind, "code": _clip(report.code, 40),
-              "name": _clip(report.name, 100) or report.report_no, "findings": report.findings or "",
-              "conclusion": report.conclusion or "", "abnormal": report.abnormal, "issued_at": report.issued_at,
+              "name": _clip(report.name, 100) or _clip(report.report_no), "findings": _clip(report.findings),
+              "conclusion": _clip(report.conclusion), "abnormal": report.abnormal, "issued_at": report.issued_at,
               "fetched_at": now}
     if row is None:
         ExamReport.objects.create(report_no=report.report_no, **fields)
