@@ -165,8 +165,11 @@ class CaseSeeder:
 
         step("confirm", actor=surgeon)
         if target == "booked":
-            if rng.random() < 0.5:
-                self._assess(case, surgeon, case_record_milestone)
+            # Booked patients at every stage of their pre-op work: both assessments done, only the surgeon's
+            # (the anaesthesia clinic's queue), or neither yet.
+            progress = rng.random()
+            if progress < 0.6:
+                self._assess(case, surgeon, case_record_milestone, anaesthesia_clinic=progress < 0.25)
             return case
         if target == "cancelled_before_day":
             return step("cancel", reason_code=rng.choice(CANCEL_REASONS))
@@ -238,10 +241,10 @@ class CaseSeeder:
             return case
         return step("close", actor=self.followup, note="术后随访完成，恢复良好")
 
-    def _assess(self, case, surgeon, case_record_milestone):
+    def _assess(self, case, surgeon, case_record_milestone, *, anaesthesia_clinic=True):
         from cases.models import AnaesthesiaClinicStatus
 
-        if case.anaesthesia_clinic_status == AnaesthesiaClinicStatus.PENDING:
+        if anaesthesia_clinic and case.anaesthesia_clinic_status == AnaesthesiaClinicStatus.PENDING:
             case_record_milestone(case=case, milestone="anaesthesia_clinic", status="passed", actor=self.anaesthetist)
         status = "needs_attention" if self.rng.random() < 0.15 else "passed"
         case_record_milestone(case=case, milestone="preop_assessment", status=status, actor=surgeon)
