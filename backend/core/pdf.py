@@ -181,7 +181,9 @@ def data_table(header: list, rows: list[list], *, col_widths: list[float] | None
             _cell(v, "cell_alert" if r in alert_rows and (not alert_cols or c in alert_cols) else "cell")
             for c, v in enumerate(row)
         ])
-    table = Table(body, colWidths=widths, repeatRows=1, splitByRow=1, hAlign="LEFT")
+    # splitInRow: a cell taller than a page (a long PACS conclusion) continues on the next page instead of failing
+    # the whole document with a LayoutError.
+    table = Table(body, colWidths=widths, repeatRows=1, splitByRow=1, splitInRow=1, hAlign="LEFT")
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.5, GRID_COLOUR),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),

@@ -161,3 +161,15 @@ def test_text_is_escaped_not_interpreted_as_markup():
     data["opinion"] = "<b>注意</b> & 血钾 < 3.5 时补钾"
     _, text = extract(render_assessment_report(data))
     assert "<b>注意</b>&血钾<3.5时补钾" in compact(text)
+
+
+def test_a_conclusion_longer_than_a_page_continues_on_the_next_page():
+    """PACS conclusions are unbounded text: a table cell taller than the page must not fail the report (it was a
+    ReportLab LayoutError, a 500 on the report PDF endpoints)."""
+    data = report_data()
+    marker = "末尾标记"
+    data["exams"][0]["conclusion"] = "窦性心律，ST-T改变。" * 500 + marker
+    pages, text = extract(render_assessment_report(data))
+    assert len(pages) >= 3
+    assert marker in compact(text)
+    assert compact(text).count("ST-T改变") >= 490  # a page break may fall inside one occurrence
