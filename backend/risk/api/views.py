@@ -240,7 +240,8 @@ class KnowledgeBaseEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
-        return KnowledgeBaseEntry.objects.select_related("version", "version__hospital").order_by("version_id", "id")
+        # Newest version first: the draft being edited is what an administrator looks for.
+        return KnowledgeBaseEntry.objects.select_related("version", "version__hospital").order_by("-version_id", "id")
 
     @extend_schema(request=s.KnowledgeBaseEntryUpdateSerializer, responses={200: s.KnowledgeBaseEntrySerializer})
     def partial_update(self, request, uuid=None):
