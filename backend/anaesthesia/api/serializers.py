@@ -107,9 +107,14 @@ class AssessmentSerializer(AssessmentListSerializer):
         }
 
 
+FACTOR_MIN = Decimal("0.000001")
+
+
 class MappingRuleSerializer(serializers.ModelSerializer):
     hospital = serializers.SlugRelatedField(slug_field="uuid", queryset=Hospital.objects.all(), allow_null=True,
                                             required=False)
+    factor = serializers.DecimalField(max_digits=12, decimal_places=6, min_value=FACTOR_MIN, required=False,
+                                      default=Decimal(1))
 
     class Meta:
         model = ResultMappingRule
@@ -124,7 +129,7 @@ class MappingRuleUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     target = serializers.CharField(max_length=40, required=False)
     source_unit = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    factor = serializers.DecimalField(max_digits=12, decimal_places=6, min_value=Decimal("0.000001"), required=False)
+    factor = serializers.DecimalField(max_digits=12, decimal_places=6, min_value=FACTOR_MIN, required=False)
     is_enabled = serializers.BooleanField(required=False)
     position = serializers.IntegerField(min_value=0, max_value=100000, required=False)
 

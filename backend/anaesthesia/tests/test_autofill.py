@@ -184,3 +184,15 @@ def test_a_lis_outage_fills_from_what_was_fetched_before_and_says_so(api_client,
     assert result["fetch"]["error"] == "external_unavailable" and result["fetch"]["message"]
     # the earlier fetch is still there: the value is filled again from it
     assert "labs.creatinine_umol_l" in {f["field"] for f in result["filled"]}
+
+
+@pytest.mark.parametrize("factor", ["0", "-88.4"])
+def test_a_new_mapping_rule_needs_a_positive_factor(api_client, clinic, factor):
+    """A zero factor would autofill 0 µmol/L creatinine into every assessment (editing already refused it)."""
+    admin = make_staff("hospital_admin", ward=clinic["ward"])
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {admin_token(admin)}")
+    response = api_client.post("/api/v1/anaesthesia-mapping-rules/", {
+        "hospital": str(clinic["ward"].department.hospital.uuid), "kind": "lab", "code": "2160-0",
+        "target": "labs.creatinine_umol_l", "factor": factor}, format="json")
+    assert response.status_code == 400, response.content
+    assert "factor" in response.json()["error"]["fields"]
