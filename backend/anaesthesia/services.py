@@ -173,7 +173,8 @@ def _create(*, actor, case, appointment):
     return assessment
 
 
-_METHOD_TO_PLAN = {"general": "general_lma", "spinal": "neuraxial", "nerve_block": "nerve_block",
+# The booking anaesthesia method read as a plan (also by consent.services when an assessment has no plan).
+METHOD_TO_PLAN = {"general": "general_lma", "spinal": "neuraxial", "nerve_block": "nerve_block",
                    "sedation": "mac_sedation", "local": "local_monitored"}
 
 
@@ -181,7 +182,7 @@ def _default_plan(case, appointment):
     """A starting point the anaesthetist changes: the booked anaesthesia method, sedation for endoscopy."""
     if appointment is not None:
         return "mac_sedation"
-    return _METHOD_TO_PLAN.get(case.anaesthesia_method, "")
+    return METHOD_TO_PLAN.get(case.anaesthesia_method, "")
 
 
 # --- draft saves (A2, A7) ----------------------------------------------------------------------------------------

@@ -54,9 +54,6 @@ PROCEDURE_KIND_LABELS = {
 }
 SEX_LABELS = {"M": "男", "F": "女"}
 SEDATION_KINDS = {"gastroscopy", "colonoscopy", "bronchoscopy"}
-# A case's booking anaesthesia method, read as a plan when the assessment has none yet.
-METHOD_TO_PLAN = {"general": "general_ett", "spinal": "neuraxial", "nerve_block": "nerve_block",
-                  "sedation": "mac_sedation", "local": "local_monitored"}
 METHOD_LABELS = {"general": "全身麻醉", "spinal": "椎管内麻醉", "nerve_block": "神经阻滞麻醉",
                  "sedation": "监护麻醉/静脉镇静", "local": "局部麻醉"}
 PLAN_LABELS = {
@@ -260,6 +257,9 @@ def assessment_plan(assessment) -> tuple[str, str]:
         return code, plan_label(code) or PLAN_LABELS.get(code, code)
     method = assessment.case.anaesthesia_method if assessment.case_id else ""
     if method:
+        # The case's booking method, read as a plan the way the clinic reads it when it starts the assessment.
+        from anaesthesia.services import METHOD_TO_PLAN
+
         return METHOD_TO_PLAN.get(method, method), METHOD_LABELS.get(method, method)
     if assessment.procedure_kind in SEDATION_KINDS:
         return "mac_sedation", PLAN_LABELS["mac_sedation"]
@@ -267,10 +267,10 @@ def assessment_plan(assessment) -> tuple[str, str]:
 
 
 def _age(birth_date, on: date) -> str:
-    if birth_date is None:
-        return ""
-    years = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
-    return f"{years}岁"
+    from anaesthesia.services import age_on
+
+    years = age_on(birth_date, on)
+    return "" if years is None else f"{years}岁"
 
 
 def _risks_text(assessment) -> str:

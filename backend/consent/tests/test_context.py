@@ -32,3 +32,15 @@ def test_plan_comes_from_the_assessment_then_the_case_then_the_procedure():
     assert assessment_plan(from_case) == ("nerve_block", "神经阻滞麻醉")
     endoscopy = SimpleNamespace(sections=None, case_id=None, procedure_kind="gastroscopy")
     assert assessment_plan(endoscopy) == ("mac_sedation", "监护麻醉/静脉镇静")
+
+
+def test_a_case_without_a_plan_reads_its_booking_method_as_the_clinic_does():
+    """The clinic starts a general-anaesthesia case with the plan anaesthesia.services._default_plan gives it; the
+    consent of an assessment whose plan was cleared must read the booking method the same way (it read 'general'
+    as ETT while the clinic reads it as LMA, so a hospital's LMA form was passed over)."""
+    from anaesthesia.services import _default_plan
+
+    for method in ("general", "spinal", "nerve_block", "sedation", "local"):
+        case = SimpleNamespace(anaesthesia_method=method)
+        assessment = SimpleNamespace(sections={}, case_id=1, case=case, procedure_kind="day_surgery")
+        assert assessment_plan(assessment)[0] == _default_plan(case, None), method
