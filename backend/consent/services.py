@@ -466,7 +466,12 @@ def record_hash_of(document) -> str:
         "consent": str(document.uuid), "consent_no": document.consent_no,
         "template": f"{document.template_code}:{document.template_version}",
         "document_hash": document.document_hash,
-        "clinician": {"signer_id": document.clinician_signer_id, "signature_value": document.signature_value,
+        # What the API shows beside the PDF: whose consent it is and its wording.
+        "subject": {"patient": str(document.patient.uuid), "case": str(document.case.uuid) if document.case_id else "",
+                    "assessment": str(document.assessment.uuid)},
+        "text_hash": sha256_hex(f"{document.title}\n{document.body_text}".encode()),
+        "clinician": {"signer_id": document.clinician_signer_id, "name": document.clinician_name,
+                      "signature_value": document.signature_value,
                       "cert_serial": document.cert_serial, "algorithm": document.signature_algorithm,
                       "signed_at": instant(document.clinician_signed_at)},
         "patient": {"signature_hash": document.patient_signature_hash, "signer_kind": document.patient_signer_kind,

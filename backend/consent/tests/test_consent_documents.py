@@ -347,3 +347,21 @@ def _with_dimensions(png: bytes, width: int, height: int) -> bytes:
     ihdr[8:16] = struct.pack(">II", width, height)
     ihdr[21:25] = struct.pack(">I", zlib.crc32(bytes(ihdr[4:21])))
     return png[:8] + bytes(ihdr) + png[33:]
+
+
+@pytest.mark.parametrize("changes", [
+    {"body_text": "本人同意……（改过的条款）"}, {"title": "另一份同意书"}, {"clinician_name": "别的医生"},
+    {"patient": "other"},
+])
+def test_the_seal_covers_what_the_consent_shows(client_as, signed, anaesthetist, changes):
+    """The API shows the consent's title, text, the signing clinician's name and the patient: changing any of them
+    in the database breaks the sealed record hash (they were outside it: a rewritten clause verified as valid)."""
+    if changes.get("patient") == "other":
+        from tests.builders import make_patient
+
+        changes = {"patient": make_patient(name="王某某")}
+    ConsentDocument.objects.filter(pk=signed.pk).update(**changes)
+    result = client_as(anaesthetist).get(f"/api/v1/consents/{signed.uuid}/verification/").json()
+    checks = {c["check"]: c["ok"] for c in result["checks"]}
+    assert result["valid"] is False and checks["record_hash"] is False
+    assert checks["document_hash"] and checks["clinician_signature"]
