@@ -662,7 +662,8 @@ def assessment_amend(*, assessment, actor, reason, expected_version=None) -> Ana
         recommendations=locked.recommendations, recommendations_suggested=locked.recommendations_suggested,
         recommendations_edited=locked.recommendations_edited, amends=locked, amendment_reason=reason.strip(),
     )
-    amendment.assessment_no = f"{locked.assessment_no}-R{_amendment_depth(locked) + 1}"[:30]
+    original, depth = _original_of(locked)
+    amendment.assessment_no = f"{original.assessment_no}-R{depth + 1}"[:30]
     amendment.save(update_fields=["assessment_no"])
     AssessmentCitation.objects.bulk_create([
         AssessmentCitation(assessment=amendment, kind=c.kind, source_uuid=c.source_uuid, snapshot=c.snapshot,
@@ -674,12 +675,13 @@ def assessment_amend(*, assessment, actor, reason, expected_version=None) -> Ana
     return amendment
 
 
-def _amendment_depth(assessment) -> int:
+def _original_of(assessment) -> tuple[AnaesthesiaAssessment, int]:
+    """The first conclusion of a chain of amendments, and how many amendments lead from it to `assessment`."""
     depth = 0
     while assessment.amends_id:
         depth += 1
         assessment = assessment.amends
-    return depth
+    return assessment, depth
 
 
 # --- mapping rules (A3, A5 administration) ------------------------------------------------------------------------

@@ -216,3 +216,18 @@ def test_a_passed_assessment_is_reopened_only_by_an_audited_amendment(api_client
     assert case.state == "terminated"
     assert api_client.post(f"/api/v1/anaesthesia-assessments/{amendment['uuid']}/amend/", {"reason": "x"},
                            format="json").status_code == 409  # a failed one ended its case
+
+
+def test_a_second_amendment_is_numbered_from_the_original(api_client, clinic, hospital_sim,
+                                                          django_capture_on_commit_callbacks):
+    body = evaluated(api_client, clinic, plain_case(clinic))
+    body = conclude(api_client, body, django_capture_on_commit_callbacks, result="pass", opinion="可")
+    first = api_client.post(f"/api/v1/anaesthesia-assessments/{body['uuid']}/amend/", {"reason": "复查"},
+                            format="json").json()
+    first = conclude(api_client, evaluate(api_client, first), django_capture_on_commit_callbacks, result="pass",
+                     opinion="可")
+    second = api_client.post(f"/api/v1/anaesthesia-assessments/{first['uuid']}/amend/", {"reason": "再次复查"},
+                             format="json")
+    assert second.status_code == 201, second.content
+    assert first["assessment_no"] == body["assessment_no"] + "-R1"
+    assert second.json()["assessment_no"] == body["assessment_no"] + "-R2"  # not …-R1-R2
