@@ -438,6 +438,8 @@ def consent_sign_clinician(*, actor, document) -> ConsentDocument:
     signature = ca.sign(signer_id=employee_no, document_hash=document.document_hash,
                         idempotency_key=f"consent-{document.uuid}-clinician-{employee_no}")
     signed_at = signature.signed_at or timezone.now()
+    if timezone.is_naive(signed_at):  # a CA answering local time without an offset
+        signed_at = timezone.make_aware(signed_at)
     result = verify_signature(certificate_pem=signature.certificate_pem, trust_anchor_pem=ca.trust_anchor_pem(),
                               document_hash=document.document_hash, signature_value=signature.signature_value,
                               at=signed_at)

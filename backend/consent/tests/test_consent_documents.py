@@ -365,3 +365,37 @@ def test_the_seal_covers_what_the_consent_shows(client_as, signed, anaesthetist,
     checks = {c["check"]: c["ok"] for c in result["checks"]}
     assert result["valid"] is False and checks["record_hash"] is False
     assert checks["document_hash"] and checks["clinician_signature"]
+
+
+def test_a_ca_timestamp_without_a_time_zone_is_read_as_local_time(client_as, templates, assessment, anaesthetist,
+                                                                  monkeypatch):
+    """Some CAs answer local time without an offset: signing must not fail with a 500 (a naive datetime reached the
+    verification), and the stored instant is that local time."""
+    import dataclasses
+
+    from django.utils import timezone
+
+    import consent.services as consent_services
+
+    real_get_port = consent_services.get_port
+    naive = timezone.localtime().replace(tzinfo=None, microsecond=0)  # the CA's certificates are valid now
+
+    class NaiveClockCa:
+        def __init__(self, ca):
+            self.ca = ca
+
+        def sign(self, **kwargs):
+            return dataclasses.replace(self.ca.sign(**kwargs), signed_at=naive)
+
+        def __getattr__(self, name):
+            return getattr(self.ca, name)
+
+    monkeypatch.setattr(consent_services, "get_port",
+                        lambda name: NaiveClockCa(real_get_port(name)) if name == "ca" else real_get_port(name))
+    client = client_as(anaesthetist)
+    uuid = open_consent(client, assessment).json()["uuid"]
+    response = client.post(f"/api/v1/consents/{uuid}/clinician-signature/")
+    assert response.status_code == 200, response.content
+    document = ConsentDocument.objects.get(uuid=uuid)
+    assert document.clinician_signed_at == timezone.make_aware(naive)
+    assert client.get(f"/api/v1/consents/{uuid}/verification/").json()["valid"] is True
