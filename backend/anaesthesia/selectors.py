@@ -219,10 +219,6 @@ def _choice_label(section, key, value):
     return dict(form.field_choices(f)).get(value, str(value)) if f else str(value)
 
 
-def _yes(value):
-    return {True: "是", False: "否"}.get(value, "未填")
-
-
 def airway_summary(sections) -> str:
     a = sections.get("airway") or {}
     if not a:

@@ -408,11 +408,11 @@ def _apply_autofill(*, assessment, actor, expected_version, proposals, skipped, 
 @transaction.atomic
 def citation_add(*, assessment, actor, kind, result_uuid, note="", expected_version=None) -> AssessmentCitation:
     """Cite one lab result or exam report of the patient into the assessment, with a snapshot (A3, A5)."""
-    from clinical.selectors import exam_reports_search, lab_results_search
+    from clinical.selectors import exam_reports_search, lab_result_get
 
     locked = _lock(assessment, actor=actor, expected_version=expected_version)
     if kind == CitationKind.LAB:
-        result = lab_results_search(patient=locked.patient).select_related("report").filter(uuid=result_uuid).first()
+        result = lab_result_get(patient=locked.patient, uuid=result_uuid)
         snapshot = lab_snapshot(result) if result is not None else None
     elif kind == CitationKind.EXAM:
         result = exam_reports_search(patient=locked.patient).filter(uuid=result_uuid).first()
