@@ -142,6 +142,15 @@ def knowledge_base_current(hospital):
     )
 
 
+def knowledge_base_newest(hospital):
+    """The hospital's newest version that is not retired (the draft being edited, else the published one); without
+    a hospital, the newest of any hospital."""
+    qs = KnowledgeBaseVersion.objects.exclude(status=KnowledgeBaseStatus.RETIRED)
+    if hospital is not None:
+        qs = qs.filter(hospital=hospital)
+    return qs.order_by("-created_at", "-id").first()
+
+
 def knowledge_base_entries(version):
     return KnowledgeBaseEntry.objects.filter(version=version).order_by("id")
 

@@ -12,9 +12,11 @@ from risk.models import (
     ArozullahSurgery,
     CapriniSurgery,
     Disposition,
+    Event,
     GuptaCategory,
     KnowledgeBaseEntry,
     KnowledgeBaseVersion,
+    Level,
     LipsSurgery,
     ProcedureRiskProfile,
     ProcedureType,
@@ -111,6 +113,17 @@ class KnowledgeBaseEntrySerializer(serializers.ModelSerializer):
         fields = ("uuid", "version", "event", "level", "monitoring", "drugs", "seniority", "equipment", "disposition",
                   "advice", "updated_at")
         read_only_fields = fields
+
+
+_UNKNOWN_CHOICE = {"invalid_choice": _("Unknown value.")}  # never echo the caller's value back
+
+
+class KnowledgeBaseEntryQuerySerializer(serializers.Serializer):
+    version = UUIDRelatedField(queryset=KnowledgeBaseVersion.objects.all(), required=False)
+    event = serializers.ChoiceField(choices=Event.choices, required=False, error_messages=_UNKNOWN_CHOICE)
+    level = serializers.ChoiceField(choices=Level.choices, required=False, error_messages=_UNKNOWN_CHOICE)
+    disposition = serializers.ChoiceField(choices=Disposition.choices, required=False,
+                                          error_messages=_UNKNOWN_CHOICE)
 
 
 class KnowledgeBaseEntryUpdateSerializer(serializers.Serializer):

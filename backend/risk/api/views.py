@@ -24,13 +24,10 @@ from risk import engine as risk_engine
 from risk import selectors, services
 from risk.api import serializers as s
 from risk.models import (
-    Disposition,
-    Event,
     GuptaCategory,
     KnowledgeBaseEntry,
     KnowledgeBaseStatus,
     KnowledgeBaseVersion,
-    Level,
     ProcedureRiskProfile,
     ProcedureType,
     RiskEvaluation,
@@ -219,29 +216,31 @@ class KnowledgeBaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Co
         return self._history_response(selectors.knowledge_base_history(hospital=hospital))
 
 
-class KnowledgeBaseEntryFilter(django_filters.FilterSet):
-    version = django_filters.UUIDFilter(field_name="version__uuid")
-    event = django_filters.ChoiceFilter(choices=Event.choices)
-    level = django_filters.ChoiceFilter(choices=Level.choices)
-    disposition = django_filters.ChoiceFilter(choices=Disposition.choices)
-
-    class Meta:
-        model = KnowledgeBaseEntry
-        fields = []
-
-
 @extend_schema(tags=["risk knowledge base"])
-class KnowledgeBaseEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ConfigViewSet):
+class KnowledgeBaseEntryViewSet(mixins.RetrieveModelMixin, _ConfigViewSet):
     """The plans of knowledge-base versions; a plan changes only while its version is a draft."""
 
     manage_permission = MANAGE_KNOWLEDGE_BASE.slug
     serializer_class = s.KnowledgeBaseEntrySerializer
-    filterset_class = KnowledgeBaseEntryFilter
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
-        # Newest version first: the draft being edited is what an administrator looks for.
-        return KnowledgeBaseEntry.objects.select_related("version", "version__hospital").order_by("-version_id", "id")
+        return KnowledgeBaseEntry.objects.select_related("version", "version__hospital").order_by("id")
+
+    @extend_schema(parameters=[s.KnowledgeBaseEntryQuerySerializer],
+                   responses={200: s.KnowledgeBaseEntrySerializer(many=True)})
+    def list(self, request):
+        """The plans of one version (at most 15 events × 4 levels, so not paginated): `version`, or by default the
+        newest version of your hospital — the draft being edited, else the published one."""
+        query = s.KnowledgeBaseEntryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        v = query.validated_data
+        version = v.get("version") or selectors.knowledge_base_newest(services.actor_hospital(request.user))
+        entries = self.get_queryset().filter(version=version) if version is not None else self.get_queryset().none()
+        for name in ("event", "level", "disposition"):
+            if v.get(name):
+                entries = entries.filter(**{name: v[name]})
+        return Response(s.KnowledgeBaseEntrySerializer(entries, many=True).data)
 
     @extend_schema(request=s.KnowledgeBaseEntryUpdateSerializer, responses={200: s.KnowledgeBaseEntrySerializer})
     def partial_update(self, request, uuid=None):

@@ -186,3 +186,17 @@ def test_evaluations_of_a_named_patient_are_not_served_by_the_calculator_api(wor
     client = _client(world["anaesthetist"])
     assert client.get(f"/api/v1/risk-evaluations/{evaluation.uuid}/").status_code == 404
     assert client.get("/api/v1/risk-evaluations/").json()["results"] == []
+
+
+@pytest.mark.req("A7")
+def test_entries_list_shows_one_version_the_draft_being_edited_by_default(world):
+    v1 = services.knowledge_base_ensure_default(world["hospital"])
+    client = _client(world["nurse"])
+    assert {e["version"] for e in client.get("/api/v1/risk-knowledge-base-entries/").json()} == {str(v1.uuid)}
+    draft = services.knowledge_base_create_draft(actor=world["admin"], hospital=world["hospital"])
+    entries = client.get("/api/v1/risk-knowledge-base-entries/").json()
+    assert len(entries) == 60 and {e["version"] for e in entries} == {str(draft.uuid)}
+    osa = client.get("/api/v1/risk-knowledge-base-entries/", {"version": v1.uuid, "event": "osa"}).json()
+    assert [e["level"] for e in osa] == ["low", "intermediate", "high", "unknown"]
+    bad = client.get("/api/v1/risk-knowledge-base-entries/", {"event": "RMTX-secret", "version": "x"})
+    assert bad.status_code == 400 and "RMTX-secret" not in bad.content.decode()
