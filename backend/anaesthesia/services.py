@@ -33,7 +33,7 @@ from anaesthesia.models import (
     ResultMappingRule,
     SedationAppointmentStatus,
 )
-from anaesthesia.permissions import ASSESS
+from anaesthesia.permissions import ASSESS, require_own_hospital
 from anaesthesia.selectors import effective_mapping_rules, procedure_type_of
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -698,6 +698,7 @@ def _clean_rule(kind, target, factor):
 @transaction.atomic
 def mapping_rule_create(*, actor, kind, code, target, hospital=None, name="", source_unit="", factor=1,
                         is_enabled=True, position=0) -> ResultMappingRule:
+    require_own_hospital(actor, hospital.pk if hospital is not None else None)
     _clean_rule(kind, target, factor)
     if ResultMappingRule.objects.filter(hospital=hospital, kind=kind, code=code).exists():
         raise InvalidInput(fields={"code": [_("A rule for this item already exists.")]})
@@ -711,6 +712,7 @@ def mapping_rule_create(*, actor, kind, code, target, hospital=None, name="", so
 @transaction.atomic
 def mapping_rule_update(*, actor, rule, **changes) -> ResultMappingRule:
     rule = ResultMappingRule.objects.select_for_update().get(pk=rule.pk)
+    require_own_hospital(actor, rule.hospital_id)
     before = _rule_dict(rule)
     for key, value in changes.items():
         setattr(rule, key, value)
@@ -726,6 +728,7 @@ def mapping_rule_update(*, actor, rule, **changes) -> ResultMappingRule:
 
 @transaction.atomic
 def mapping_rule_delete(*, actor, rule):
+    require_own_hospital(actor, rule.hospital_id)
     before = _rule_dict(rule)
     audit_record(actor=actor, action=AuditAction.CONFIG, target=rule, before=before, detail="mapping rule deleted")
     rule.delete()

@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from anaesthesia.permissions import require_own_hospital
 from audit.models import AuditAction
 from audit.services import audit_record
 from consent import templating
@@ -130,6 +131,7 @@ def _audit_template(actor, template, *, before, detail):
 def consent_template_create(*, actor, hospital, code: str, title: str, body: str, procedure_kinds=(),
                             anaesthesia_plans=(), change_note: str = "") -> ConsentTemplate:
     """A new form for the hospital, as draft version 1."""
+    require_own_hospital(actor, hospital.pk)
     procedure_kinds, anaesthesia_plans = list(procedure_kinds or []), list(anaesthesia_plans or [])
     _validate_template(title=title, body=body, procedure_kinds=procedure_kinds, anaesthesia_plans=anaesthesia_plans)
     if ConsentTemplate.objects.filter(hospital=hospital, code=code).exists():
@@ -162,6 +164,7 @@ def consent_template_update(*, actor, template, **changes) -> ConsentTemplate:
     unknown = set(changes) - set(TEMPLATE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    require_own_hospital(actor, template.hospital_id)
     _validate_template(**{k: v for k, v in changes.items() if k != "change_note"})
     versions = _lock_versions(template)
     current = next(v for v in versions if v.pk == template.pk)
@@ -192,6 +195,7 @@ def consent_template_update(*, actor, template, **changes) -> ConsentTemplate:
 @transaction.atomic
 def consent_template_publish(*, actor, template) -> ConsentTemplate:
     """Put a draft in force; the version it replaces retires."""
+    require_own_hospital(actor, template.hospital_id)
     versions = _lock_versions(template)
     current = next(v for v in versions if v.pk == template.pk)
     if current.status != TemplateStatus.DRAFT:
@@ -213,6 +217,7 @@ def consent_template_publish(*, actor, template) -> ConsentTemplate:
 @transaction.atomic
 def consent_template_retire(*, actor, template) -> ConsentTemplate:
     """Withdraw a published form without a successor (no new consents of this code until one is published)."""
+    require_own_hospital(actor, template.hospital_id)
     versions = _lock_versions(template)
     current = next(v for v in versions if v.pk == template.pk)
     if current.status != TemplateStatus.PUBLISHED:
@@ -230,6 +235,7 @@ def consent_templates_ensure_default(hospital, *, actor=None) -> int:
     Idempotent: a code the hospital already has (in any version or state) is left alone. Returns how many."""
     from consent.defaults import DEFAULT_TEMPLATES
 
+    require_own_hospital(actor, hospital.pk)
     created = 0
     for code, title, body, kinds, plans in DEFAULT_TEMPLATES:
         if ConsentTemplate.objects.filter(hospital=hospital, code=code).exists():

@@ -196,3 +196,22 @@ def test_a_new_mapping_rule_needs_a_positive_factor(api_client, clinic, factor):
         "target": "labs.creatinine_umol_l", "factor": factor}, format="json")
     assert response.status_code == 400, response.content
     assert "factor" in response.json()["error"]["fields"]
+
+
+def test_another_hospitals_administrator_cannot_change_this_hospitals_mapping_rules(api_client, clinic):
+    from tests.builders import make_department, make_hospital, make_ward
+
+    hospital = clinic["ward"].department.hospital
+    rule = ResultMappingRule.objects.create(hospital=hospital, kind="lab", code="H-2160-0",
+                                            target="labs.creatinine_umol_l")
+    other, _campus = make_hospital(code="H-FAR")
+    stranger = make_staff("hospital_admin", ward=make_ward(department=make_department(hospital=other)))
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {admin_token(stranger)}")
+    url = f"/api/v1/anaesthesia-mapping-rules/{rule.uuid}/"
+    assert api_client.patch(url, {"factor": "88.4"}, format="json").status_code == 403
+    assert api_client.delete(url).status_code == 403
+    assert api_client.post("/api/v1/anaesthesia-mapping-rules/", {
+        "hospital": str(hospital.uuid), "kind": "lab", "code": "X9", "target": "labs.creatinine_umol_l"},
+        format="json").status_code == 403
+    rule.refresh_from_db()
+    assert rule.factor == 1

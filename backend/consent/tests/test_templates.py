@@ -87,6 +87,10 @@ def test_codes_are_unique_per_hospital_not_globally(admin_client, hospital):
     res = create(admin_client, hospital)
     assert res.status_code == 400 and "code" in res.json()["error"]["fields"]
     other, _campus = make_hospital(code="H-OTHER")
+    from tests.builders import make_department, make_staff, make_ward
+
+    other_admin = make_staff("hospital_admin", ward=make_ward(department=make_department(hospital=other)))
+    admin_client.credentials(HTTP_AUTHORIZATION=f"Bearer {admin_token(other_admin)}")  # its own administrator
     assert create(admin_client, other).status_code == 201
 
 
@@ -136,3 +140,25 @@ def test_matrix_seed_rows(ward, case):
     seed_rows(ward=ward, patient=case.patient, case=case)
     document = ConsentDocument.objects.get(case=case)
     assert document.patient == case.patient and document.ward == ward
+
+
+def test_an_administrator_manages_only_their_own_hospitals_forms(admin_client, hospital, templates):
+    """Consent templates are per hospital (A8): another hospital's administrator neither creates nor changes them
+    (as the risk knowledge base); their own hospital's forms stay theirs."""
+    from tests.builders import make_department, make_staff, make_ward
+
+    other_hospital, _campus = make_hospital(code="H999")
+    stranger = make_staff("hospital_admin", ward=make_ward(department=make_department(code="D999",
+                                                                                      hospital=other_hospital)))
+    admin_client.credentials(HTTP_AUTHORIZATION=f"Bearer {admin_token(stranger)}")
+    assert create(admin_client, hospital).status_code == 403
+    published = ConsentTemplate.objects.filter(hospital=hospital, status=TemplateStatus.PUBLISHED).first()
+    url = f"/api/v1/consent-templates/{published.uuid}/"
+    assert admin_client.patch(url, {"title": "改"}, format="json").status_code == 403
+    assert admin_client.post(url + "retire/").status_code == 403
+    assert admin_client.post("/api/v1/consent-templates/ensure-defaults/", {"hospital": str(hospital.uuid)},
+                             format="json").status_code == 403
+    own = create(admin_client, other_hospital)
+    assert own.status_code == 201, own.content
+    published.refresh_from_db()
+    assert published.status == TemplateStatus.PUBLISHED and published.title != "改"
