@@ -442,3 +442,10 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "AnaesthesiaResultKindEnum": "anaesthesia.models.MappingKind",
     }
 )
+
+# --- consent (A8): the OpenAPI name of the consent document's status enum ---
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "ConsentStatusEnum": "consent.models.ConsentStatus",
+    }
+)
