@@ -461,6 +461,12 @@ def engine_inputs(assessment) -> dict:
         from risk.selectors import procedure_risk_inputs
 
         inputs.update(procedure_risk_inputs(assessment.case.procedure))
+    else:
+        # A sedated endoscopy from the medical-technology system has no catalogue procedure: its kind defines
+        # the procedure items (not a high-risk surgery, minor, sedation), so SORT and the others can score it.
+        from risk.selectors import endoscopy_risk_inputs
+
+        inputs.update(endoscopy_risk_inputs(procedure_type))
     inputs["procedure_type"] = procedure_type
     if assessment.case_id and assessment.case.expected_duration_minutes and "expected_duration_minutes" not in inputs:
         inputs["expected_duration_minutes"] = assessment.case.expected_duration_minutes

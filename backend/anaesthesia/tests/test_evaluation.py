@@ -95,6 +95,11 @@ def test_sedated_endoscopy_is_evaluated_as_its_procedure_type(api_client, clinic
     assert inputs["procedure_type"] == appointment.procedure_kind and inputs["general_anaesthesia"] is False
     events = {e["event"]: e for e in body["evaluation"]["summary"]["events"]}
     assert events["sedation_hypoxaemia"]["level"] in ("low", "intermediate", "high")
+    # No catalogue procedure: the endoscopy's kind defines the procedure items, so the surgical models score it
+    # (flagged as outside their derivation population) instead of reporting missing data.
+    assert inputs["sort_severity"] == "minor" and inputs["rcri_elevated_risk_surgery"] is False
+    assert events["mortality_30d"]["level"] != "unknown"
+    assert events["mortality_30d"]["primary"]["outside_derivation"] is True
     # a pass goes back to the medtech system (the appointment is released); no SMS for a pass
     from anaesthesia.tests.test_gating import conclude
     from integrations.testing import sent_sms, sim_get
