@@ -1,40 +1,15 @@
 """Single use under real parallel transactions (PostgreSQL row locks): one code, one refresh token, one winner."""
 
-import threading
 
 import pytest
 from django.db import connection
 
 from accounts import otp
 from accounts.models import OtpPurpose
-from core.errors import DomainError
 from tests.builders import make_staff
+from tests.concurrency import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _race(fn, n=6):
-    barrier = threading.Barrier(n)
-    results = []
-    lock = threading.Lock()
-
-    def run():
-        try:
-            barrier.wait()
-            value = ("ok", fn())
-        except DomainError as exc:
-            value = ("refused", exc.code)
-        finally:
-            connection.close()
-        with lock:
-            results.append(value)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
 
 
 @pytest.mark.req("SA1")
@@ -45,7 +20,7 @@ def test_one_code_logs_in_once_even_when_submitted_in_parallel(sms):
     otp.otp_request(phone=user.phone, purpose=OtpPurpose.STAFF_LOGIN)
     code = sms.code_for(user.phone)
     # 4 parallel submissions: 1 wins, 3 are refused as reuse (5 failures would lock the phone).
-    results = _race(lambda: otp.otp_verify(phone=user.phone, purpose=OtpPurpose.STAFF_LOGIN, code=code).pk, n=4)
+    results = race([lambda: otp.otp_verify(phone=user.phone, purpose=OtpPurpose.STAFF_LOGIN, code=code).pk] * 4, timeout=30)
     assert len([r for r in results if r[0] == "ok"]) == 1, results
     assert sorted(r for r in results if r[0] != "ok") == [("refused", "otp_used")] * 3
 
@@ -59,7 +34,7 @@ def test_one_refresh_token_rotates_once_even_in_parallel():
 
     user = make_staff()
     refresh = issue_staff_tokens(user)["refresh"]
-    results = _race(lambda: session_refresh(refresh=refresh, principal="staff")["refresh"])
+    results = race([lambda: session_refresh(refresh=refresh, principal="staff")["refresh"]] * 6, timeout=30)
     winners = [r for r in results if r[0] == "ok"]
     assert len(winners) == 1, results
     assert all(r[1] in ("token_blacklisted", "token_not_valid") for r in results if r[0] != "ok")
@@ -87,7 +62,7 @@ def test_parallel_password_guesses_cannot_slip_under_the_lockout():
         return real_check(self, raw)
 
     with mock.patch.object(User, "check_password", slow_check):
-        results = _race(lambda: staff_login_password(phone=user.phone, password="wrong guess"), n=10)
+        results = race([lambda: staff_login_password(phone=user.phone, password="wrong guess")] * 10, timeout=30)
     assert len(checked) <= 5, results
     assert all(r[0] == "refused" for r in results)
     assert otp.is_locked(user.phone)

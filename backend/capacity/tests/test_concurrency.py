@@ -1,7 +1,6 @@
 """Quota grab under real parallel transactions (B6): many connections confirm at once against M places; exactly M
 win, the others get no_places_left, and the counters equal the bookings. Opposite reschedules never deadlock."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,36 +10,10 @@ from django.utils import timezone
 from capacity.models import BookingPlace, CapacitySlot
 from cases.models import SurgicalCase
 from cases.services import case_transition
-from core.errors import DomainError
 from tests.builders import make_capacity, make_case, make_staff, make_ward
+from tests.concurrency import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _race(jobs):
-    """Run every job in its own thread and database connection, released together by a barrier."""
-    barrier = threading.Barrier(len(jobs))
-    results, lock = [], threading.Lock()
-
-    def run(job):
-        try:
-            barrier.wait()
-            value = ("ok", job())
-        except DomainError as exc:
-            value = ("refused", exc.code)
-        except Exception as exc:  # noqa: BLE001 - a deadlock or constraint error must show up in the assertion
-            value = ("error", repr(exc))
-        finally:
-            connection.close()
-        with lock:
-            results.append(value)
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
 
 
 def _needs_postgres():
@@ -62,7 +35,7 @@ def test_parallel_confirms_never_exceed_the_quota():
         return lambda: case_transition(case=SurgicalCase.objects.get(pk=pk), transition="confirm", actor=None,
                                        planned_date=day, planned_session="am").state
 
-    results = _race([confirm(pk) for pk in case_ids])
+    results = race([confirm(pk) for pk in case_ids])
     assert sorted(results) == sorted([("ok", "booked")] * places + [("refused", "no_places_left")] * (requests - places))
     quota.refresh_from_db()
     booked = SurgicalCase.objects.filter(pk__in=case_ids, state="booked").count()
@@ -88,9 +61,9 @@ def test_parallel_bookings_at_nested_levels_and_opposite_reschedules():
         return lambda: case_transition(case=SurgicalCase.objects.get(pk=pk), transition=transition, actor=None,
                                        planned_date=d, planned_session="am").state
 
-    results = _race([step(pk, "confirm", d) for d in (day1, day2) for pk in cases[d]])
+    results = race([step(pk, "confirm", d) for d in (day1, day2) for pk in cases[d]])
     assert [r[0] for r in results].count("ok") == 10, results
-    results = _race([step(pk, "reschedule", day2 if d == day1 else day1) for d in (day1, day2) for pk in cases[d]])
+    results = race([step(pk, "reschedule", day2 if d == day1 else day1) for d in (day1, day2) for pk in cases[d]])
     assert all(r[0] in ("ok", "refused") for r in results), results
     for slot in CapacitySlot.objects.all():
         assert slot.used == BookingPlace.objects.filter(slot=slot).count() <= slot.max_bookings

@@ -2,19 +2,19 @@
 drafts, publishing swaps the current version atomically (also under real parallel transactions), every change
 audited with before/after and readable as history."""
 
-import threading
 
 import pytest
 from django.db import connection
 
 from audit.models import AuditEntry
-from core.errors import DomainError, InvalidInput
+from core.errors import InvalidInput
 from risk import knowledge_defaults as kd
 from risk import selectors, services
 from risk.errors import HospitalNotAllowed, KnowledgeBaseIncomplete, KnowledgeBaseNotDraft
 from risk.models import KnowledgeBaseEntry, KnowledgeBaseStatus, KnowledgeBaseVersion
 from risk.tests.helpers import hospital_with_staff
 from tests.builders import make_department, make_hospital, make_staff, make_ward
+from tests.concurrency import race
 
 pytestmark = pytest.mark.django_db
 
@@ -176,31 +176,6 @@ def test_every_change_is_audited_with_before_and_after_and_readable_as_history()
 # --- real parallel transactions --------------------------------------------------------------------------------
 
 
-def _race(jobs):
-    barrier = threading.Barrier(len(jobs))
-    results, lock = [], threading.Lock()
-
-    def run(job):
-        try:
-            barrier.wait()
-            value = ("ok", job())
-        except DomainError as exc:
-            value = ("refused", exc.code)
-        except Exception as exc:  # noqa: BLE001 - an integrity error must show up in the assertion
-            value = ("error", repr(exc))
-        finally:
-            connection.close()
-        with lock:
-            results.append(value)
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
-
-
 @pytest.mark.req("A7")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_publishes_leave_exactly_one_published_version():
@@ -215,7 +190,7 @@ def test_concurrent_publishes_leave_exactly_one_published_version():
             actor=admin, version=KnowledgeBaseVersion.objects.get(pk=pk)).number
 
     # Four different drafts at once: each waits for the previous publisher, so all succeed in some order.
-    results = _race([publish(d.pk) for d in drafts])
+    results = race([publish(d.pk) for d in drafts])
     assert sorted(r[0] for r in results) == ["ok"] * 4, results
     published = KnowledgeBaseVersion.objects.filter(hospital=hospital, status="published")
     assert published.count() == 1
@@ -223,7 +198,7 @@ def test_concurrent_publishes_leave_exactly_one_published_version():
 
     # The same draft twice at once: one publishes, the other sees it is no longer a draft.
     draft = services.knowledge_base_create_draft(actor=admin, hospital=hospital)
-    results = _race([publish(draft.pk), publish(draft.pk)])
+    results = race([publish(draft.pk), publish(draft.pk)])
     assert sorted(results) == [("ok", draft.number), ("refused", "knowledge_base_not_draft")], results
     assert KnowledgeBaseVersion.objects.filter(hospital=hospital, status="published").get().pk == draft.pk
 
@@ -234,7 +209,7 @@ def test_concurrent_first_use_creates_one_default_version():
     if connection.vendor != "postgresql":
         pytest.skip("needs row locks of a real server")
     hospital, _ward, _staff = hospital_with_staff()
-    results = _race([lambda: services.knowledge_base_ensure_default(hospital).pk for _ in range(4)])
+    results = race([lambda: services.knowledge_base_ensure_default(hospital).pk for _ in range(4)])
     assert [r[0] for r in results] == ["ok"] * 4 and len({r[1] for r in results}) == 1
     assert KnowledgeBaseVersion.objects.filter(hospital=hospital).count() == 1
 
