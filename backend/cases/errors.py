@@ -23,6 +23,11 @@ class ApplicationAlreadyScheduled(Conflict):
     )
 
 
+class NotScheduledYet(Conflict):
+    default_code = "not_scheduled_yet"
+    default_message = _("The theatre has not scheduled this operation yet.")
+
+
 class RescheduleRequiresRollBack(Conflict):
     default_code = "reschedule_requires_roll_back"
     default_message = _("A case scheduled by the theatre must be rolled back before it can be rescheduled.")

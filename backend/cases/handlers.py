@@ -18,13 +18,23 @@ def realtime_groups(payload) -> list[str]:
     return groups
 
 
-@outbox_handler("cases.case.*", name="cases.realtime_push")
+def is_case_event(message) -> bool:
+    """Case events of every context (cases.case.*, consent.document.completed, …) carry the case's sequence."""
+    payload = message.payload
+    return isinstance(payload, dict) and {"case", "ward", "sequence", "event"} <= payload.keys()
+
+
+@outbox_handler("*", name="cases.realtime_push")
 def push_case_event(message):
     """Tell open screens of the case, its ward and the patient's app that the case changed (they re-read over REST).
+
+    Every case event, whichever context appended it (the bed cards, timeline and schedule all derive from them).
 
     Carries identifiers and states only, no personal data. Publishes strictly, so a channel layer that is down
     makes the outbox retry (pushes are at-least-once; clients dedupe by `event` and re-sync on sequence gaps).
     """
+    if not is_case_event(message):
+        return
     payload = message.payload
     body = {
         "event": payload["event"],

@@ -170,6 +170,16 @@ class CancelReason(models.TextChoices):
     OTHER = "other", _("other")
 
 
+class RescheduleReason(models.TextChoices):
+    PATIENT_REQUEST = "patient_request", _("patient's own request")
+    PATIENT_UNWELL = "patient_unwell", _("patient unwell (fever, infection, blood pressure…)")
+    RESULTS_PENDING = "results_pending", _("results pending or abnormal")
+    SURGEON_UNAVAILABLE = "surgeon_unavailable", _("surgeon unavailable")
+    THEATRE_UNAVAILABLE = "theatre_unavailable", _("theatre or equipment unavailable")
+    BED_UNAVAILABLE = "bed_unavailable", _("no bed available")
+    OTHER = "other", _("other")
+
+
 class LosAlertLevel(models.TextChoices):
     NONE = "none", _("none")
     APPROACHING_24 = "approaching_24", _("approaching 24 h")

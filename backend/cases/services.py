@@ -167,10 +167,12 @@ def case_lock_for_change(case, *, actor, slug, expected_version=None) -> Surgica
     return _lock_authorised(case, actor=actor, slug=slug, expected_version=expected_version)
 
 
-def case_append_event(case, *, type, actor, payload=None):
-    """Record an event of another context on the case's timeline (and the outbox), now, in the caller's
-    transaction; the caller holds the case row lock. The case's state is unchanged."""
-    return _append_event(case, type=type, occurred_at=timezone.now(), actor=actor_info(actor),
+def case_append_event(case, *, type, actor, payload=None, occurred_at=None):
+    """Record an event of another context on the case's timeline (and the outbox) in the caller's transaction;
+    the caller holds the case row lock. The case's state is unchanged. `occurred_at` (default now) is when it
+    happened in the hospital, e.g. a theatre time reported later; it may not be in the future."""
+    occurred_at = _check_occurred_at(occurred_at, timezone.now())
+    return _append_event(case, type=type, occurred_at=occurred_at, actor=actor_info(actor),
                          from_state=case.state, to_state=case.state, payload=payload)
 
 

@@ -21,6 +21,7 @@ from cases.models import (
     CancelStage,
     CaseState,
     PreopAssessmentStatus,
+    RescheduleReason,
     Session,
     TheatreScheduleStatus,
 )
@@ -113,12 +114,21 @@ def _guard_send_application(case, data, occurred_at, actor):
         raise errors.AnaesthesiaClinicNotPassed()
 
 
+def _guard_scheduled_or_excluded(case, data, occurred_at, actor):
+    """S4: a case excluded from theatre scheduling ("not to be scheduled") goes on from application_sent; any
+    other case waits for the theatre's schedule."""
+    if case.state == S.APPLICATION_SENT and case.theatre_schedule_status != TheatreScheduleStatus.NOT_TO_BE_SCHEDULED:
+        raise errors.NotScheduledYet(extra={"theatre_schedule_status": case.theatre_schedule_status})
+
+
 def _guard_roll_back(case, data, occurred_at, actor):
     if case.theatre_schedule_status == TheatreScheduleStatus.SCHEDULED:
         raise errors.ApplicationAlreadyScheduled()
 
 
 def _guard_reschedule(case, data, occurred_at, actor):
+    if data.get("reason_code") and data["reason_code"] not in RescheduleReason.values:
+        raise InvalidInput(fields={"reason_code": [_("Unknown reason for rescheduling.")]})
     _require_future_date(data["planned_date"])
     session = data.get("planned_session", case.planned_session)
     if data["planned_date"] == case.planned_date and session == case.planned_session:
@@ -235,8 +245,14 @@ def _effect_resume(case, data, at, actor):
 
 
 def _effect_send_application(case, data, at, actor):
+    from scheduling.exclusions import is_excluded  # scheduling imports cases: resolved at call time
+
     case.application_sent_at = at
-    case.theatre_schedule_status = TheatreScheduleStatus.SENT_NOT_SCHEDULED
+    excluded = is_excluded(case)
+    case.theatre_schedule_status = (
+        TheatreScheduleStatus.NOT_TO_BE_SCHEDULED if excluded else TheatreScheduleStatus.SENT_NOT_SCHEDULED
+    )
+    data["excluded_from_scheduling"] = excluded  # recorded in the event: the theatre port is not called
 
 
 def _effect_roll_back(case, data, at, actor):
@@ -380,7 +396,8 @@ TRANSITIONS: dict[str, Transition] = {
            perms.RECORD_THEATRE_SCHEDULE, _("Theatre cancelled the schedule"), optional=("reason",),
            effect=_effect_theatre_cancelled),
         _T("reschedule", frozenset({S.BOOKED, S.APPLICATION_SENT}), None, "cases.case.rescheduled",
-           perms.RESCHEDULE_CASE, _("Reschedule"), required=("planned_date", "reason"), optional=("planned_session",),
+           perms.RESCHEDULE_CASE, _("Reschedule"), required=("planned_date", "reason"),
+           optional=("planned_session", "reason_code"),
            guard=_all(_guard_session, _guard_reschedule), effect=_effect_reschedule,
            refusals={S.SCHEDULED: errors.RescheduleRequiresRollBack}),
         _T("cancel", PRE_ADMISSION_STATES | {S.ADMITTED}, S.CANCELLED, "cases.case.cancelled", perms.CANCEL_CASE,
@@ -393,11 +410,12 @@ TRANSITIONS: dict[str, Transition] = {
         _T("terminate", frozenset({S.BOOKED, S.APPLICATION_SENT, S.SCHEDULED}), S.TERMINATED, "cases.case.terminated",
            perms.TERMINATE_CASE, _("Terminate after failed anaesthesia assessment"), required=("reason",),
            effect=_effect_terminate),
-        _T("admit", frozenset({S.SCHEDULED}), S.ADMITTED, "cases.case.admitted", perms.ADMIT_DISCHARGE,
-           _("Admit"), effect=_effect_admit, outpatient_sources=frozenset()),
+        _T("admit", frozenset({S.SCHEDULED, S.APPLICATION_SENT}), S.ADMITTED, "cases.case.admitted",
+           perms.ADMIT_DISCHARGE, _("Admit"), guard=_guard_scheduled_or_excluded, effect=_effect_admit,
+           outpatient_sources=frozenset()),
         _T("enter_theatre", frozenset({S.ADMITTED}), S.IN_THEATRE, "cases.case.entered_theatre", perms.RECORD_THEATRE,
-           _("Enter theatre"), guard=_guard_after_admission, effect=_effect_enter_theatre,
-           outpatient_sources=frozenset({S.SCHEDULED})),
+           _("Enter theatre"), guard=_all(_guard_scheduled_or_excluded, _guard_after_admission),
+           effect=_effect_enter_theatre, outpatient_sources=frozenset({S.SCHEDULED, S.APPLICATION_SENT})),
         _T("finish_operation", frozenset({S.IN_THEATRE}), S.OPERATED, "cases.case.operated", perms.RECORD_THEATRE,
            _("Finish operation"), optional=("incision_start_at", "incision_end_at", "theatre_out_at"),
            guard=_guard_finish_operation, effect=_effect_finish_operation),

@@ -28,18 +28,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
 
-from . import ca, data, fhir
+from . import ca, data, fhir, routing
+from .routing import HttpError
 
 ROOMS = ("OR-01", "OR-02", "OR-03", "OR-04")
 DAY_START = 8 * 60  # theatre lists start at 08:00
 TURNOVER_MINUTES = 15
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
-
-
-class HttpError(Exception):
-    def __init__(self, status: int, code: str, message: str):
-        self.status, self.code, self.message = status, code, message
-        super().__init__(message)
 
 
 LAUNCH_PATH = "/api/v1/his-launches/"
@@ -126,6 +121,7 @@ class State:
             self.test_packages: dict[str, dict] = {}
             self.tokens: set[str] = set()
             self.payments: dict[str, dict] = {}
+            self.extra: dict[str, object] = {}  # state of the route modules beside this one (sim_adt, sim_imaging)
             self.seq = itertools.count(1)
 
     def catalogue_version(self) -> str:
@@ -165,43 +161,9 @@ def _public(record: dict) -> dict:
     return {k: v for k, v in record.items() if not k.startswith("_")}
 
 
-class Routes:
-    """Route table: (method, regex) → handler(state, match, query, body, headers) → (status, payload)."""
-
-    def __init__(self):
-        self.table: list[tuple[str, re.Pattern, object]] = []
-
-    def add(self, method, pattern):
-        def deco(fn):
-            self.table.append((method, re.compile(f"^{pattern}$"), fn))
-            return fn
-        return deco
-
-    def resolve(self, method, path):
-        allowed = False
-        for m, rx, fn in self.table:
-            match = rx.match(path)
-            if match:
-                if m == method:
-                    return fn, match
-                allowed = True
-        if allowed:
-            raise HttpError(405, "method_not_allowed", f"{method} not allowed on {path}")
-        raise HttpError(404, "not_found", f"no route for {path}")
-
-
-routes = Routes()
-
-
-def _one(query, name, default=None):
-    values = query.get(name)
-    return values[0] if values else default
-
-
-def _require(body: dict, *names):
-    missing = [n for n in names if body.get(n) in (None, "")]
-    if missing:
-        raise HttpError(400, "missing_fields", "missing: " + ", ".join(missing))
+routes = routing.routes
+_one = routing.one
+_require = routing.require
 
 
 def _ref_id(value: str | None) -> str | None:
@@ -1043,6 +1005,10 @@ def sim_clear_faults(state, m, q, body, headers):
 
 
 # --- the HTTP plumbing --------------------------------------------------------------------------------
+# Route modules beside this one register on the same table (imported for that effect).
+from . import sim_adt, sim_imaging  # noqa: E402,F401
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "HospitalSim/1.0"
     protocol_version = "HTTP/1.1"

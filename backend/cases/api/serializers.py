@@ -16,6 +16,7 @@ from cases.models import (
     IdentifierSystem,
     Patient,
     PreopAssessmentStatus,
+    RescheduleReason,
     Session,
     SurgicalCase,
 )
@@ -240,8 +241,10 @@ class TransitionInputBase(serializers.Serializer):
         return value
 
 
-def _field(name, required):
+def _field(name, required, transition=""):
     reason = _("Reason")
+    if (transition, name) == ("reschedule", "reason_code"):
+        return serializers.ChoiceField(choices=RescheduleReason.choices, required=required)
     factories = {
         "reason": lambda: serializers.CharField(max_length=500, required=required, label=reason),
         "note": lambda: serializers.CharField(max_length=500, required=required, allow_blank=not required),
@@ -269,8 +272,8 @@ def _camel(name):
 def _build_input_serializers():
     result = {}
     for name, t in TRANSITIONS.items():
-        attrs = {f: _field(f, True) for f in t.required}
-        attrs.update({f: _field(f, False) for f in t.optional})
+        attrs = {f: _field(f, True, name) for f in t.required}
+        attrs.update({f: _field(f, False, name) for f in t.optional})
         attrs["__module__"] = __name__
         attrs["__doc__"] = f"Input of the `{t.slug}` action."
         result[name] = type(f"{_camel(name)}Input", (TransitionInputBase,), attrs)

@@ -182,3 +182,37 @@ def test_concurrent_same_transition_twice_one_wins():
         t.join(20)
     assert sorted(results) == ["booked", "invalid_transition"]
     assert CaseEvent.objects.filter(case=case, type="cases.case.booked").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_case_events_of_other_contexts_are_pushed_to_their_ward_only():
+    """Bed cards, the timeline and the schedule derive from case events of many contexts: each reaches the case's
+    ward group and no other ward's; messages that are not case events are not pushed."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from tests.builders import make_ward
+
+    case = make_case("booked")
+    other_ward = make_ward()
+    layer = get_channel_layer()
+    mine, other = async_to_sync(layer.new_channel)(), async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"ward.{case.ward_id}", mine)
+    async_to_sync(layer.group_add)(f"ward.{other_ward.pk}", other)
+    with transaction.atomic():
+        outbox.outbox_publish(topic="clinical.results.fetched", key="x", payload={"patient": str(case.patient.uuid)})
+        services.case_append_event(services.case_lock(case), type="education.material.read", actor=None,
+                                   payload={"kind": "preop"})
+    message = async_to_sync(layer.receive)(mine)
+    assert message["event"] == "education.material.read" and message["payload"]["case"] == str(case.uuid)
+    with pytest.raises(TimeoutError):
+        async_to_sync(_receive_within)(layer, other, 0.3)
+    from cases.handlers import is_case_event
+
+    assert not is_case_event(OutboxMessage.objects.get(topic="clinical.results.fetched"))
+
+
+async def _receive_within(layer, channel, seconds):
+    import asyncio
+
+    return await asyncio.wait_for(layer.receive(channel), seconds)

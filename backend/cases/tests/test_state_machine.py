@@ -35,8 +35,8 @@ LIFECYCLE = {
     "no_show": ({S.BOOKED, S.APPLICATION_SENT, S.SCHEDULED}, {S.BOOKED, S.APPLICATION_SENT, S.SCHEDULED}, S.NO_SHOW),
     "terminate": ({S.BOOKED, S.APPLICATION_SENT, S.SCHEDULED}, {S.BOOKED, S.APPLICATION_SENT, S.SCHEDULED},
                   S.TERMINATED),
-    "admit": ({S.SCHEDULED}, set(), S.ADMITTED),
-    "enter_theatre": ({S.ADMITTED}, {S.SCHEDULED}, S.IN_THEATRE),
+    "admit": ({S.SCHEDULED, S.APPLICATION_SENT}, set(), S.ADMITTED),  # from application_sent: excluded (S4)
+    "enter_theatre": ({S.ADMITTED}, {S.SCHEDULED, S.APPLICATION_SENT}, S.IN_THEATRE),
     "finish_operation": ({S.IN_THEATRE}, {S.IN_THEATRE}, S.OPERATED),
     "discharge": ({S.OPERATED}, set(), S.DISCHARGED),
     "transfer_to_inpatient": ({S.ADMITTED, S.IN_THEATRE, S.OPERATED}, {S.IN_THEATRE, S.OPERATED},
@@ -95,6 +95,9 @@ def test_transition_allowed_from_source(name, mode, state):
     if name == "send_application":
         case_record_milestone(case=case, milestone="preop_assessment", status="passed", actor=None)
         case_record_milestone(case=case, milestone="anaesthesia_clinic", status="passed", actor=None)
+    if state == S.APPLICATION_SENT and name in ("admit", "enter_theatre"):  # only a case excluded from scheduling
+        SurgicalCase.objects.filter(pk=case.pk).update(theatre_schedule_status="not_to_be_scheduled")
+        case.refresh_from_db()
     t = TRANSITIONS[name]
     events_before = case.events.count()
     version = case.version

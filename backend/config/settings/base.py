@@ -75,6 +75,11 @@ INSTALLED_APPS = [
     "clinical",
     "anaesthesia",
     "consent",
+    "preop",
+    "timeline",
+    "scheduling",
+    "doctor_assessment",
+    "stay",
     "integrations",
     "realtime",
 ]

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from core.errors import ExternalServiceError
+from integrations.adapters.fhir_adt import FhirAdtMixin
+from integrations.adapters.fhir_imaging import FhirImagingMixin
 from integrations.http import HttpClient
 from integrations.ports.his import (
     AdmissionCertificate,
@@ -367,7 +369,7 @@ class FhirClient:
         return matches, included
 
 
-class FhirHisAdapter:
+class FhirHisAdapter(FhirAdtMixin):
     """HisPort over FHIR R4: Patient, Encounter(+Condition), PractitionerRole(+Practitioner), CodeSystem,
     Appointment (admission certificate) and ChargeItem."""
 
@@ -497,7 +499,7 @@ class FhirLisAdapter:
         return [map_lab_report(r, observations) for r in reports if _category(r) == "LAB"]
 
 
-class FhirPacsAdapter:
+class FhirPacsAdapter(FhirImagingMixin):
     """PacsPort over FHIR R4: DiagnosticReport?category=RAD (imaging, ultrasound) or EC (ECG)."""
 
     port_name = "pacs"

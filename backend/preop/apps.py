@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PreopConfig(AppConfig):
+    name = "preop"
+    verbose_name = "术前患者管理"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StayConfig(AppConfig):
+    name = "stay"
+    verbose_name = "入院至出院"
