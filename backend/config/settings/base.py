@@ -5,6 +5,7 @@ layer, eager Celery, local files and the hospital simulator. DATABASE_URL, REDIS
 to PostgreSQL, Redis and S3-compatible storage without code changes.
 """
 
+import importlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -454,3 +455,10 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "ConsentStatusEnum": "consent.models.ConsentStatus",
     }
 )
+
+# Settings contributed by the pre-operative contexts, each in its own `<app>/settings_part.py` (plain data).
+for _app in ("preop", "timeline", "scheduling", "doctor_assessment", "stay"):
+    _part = importlib.import_module(f"{_app}.settings_part")
+    CELERY_BEAT_SCHEDULE.update(_part.BEAT_SCHEDULE)
+    SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(_part.ENUM_NAME_OVERRIDES)
+    globals().update(_part.SETTINGS)
