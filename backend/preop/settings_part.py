@@ -4,5 +4,9 @@ Environment-driven values may be read here with os.environ; app code reads them 
 """
 
 BEAT_SCHEDULE: dict = {}  # name -> {"task": ..., "schedule": seconds}
-ENUM_NAME_OVERRIDES: dict = {}  # OpenAPI enum name -> "app.models.Choices" (when two enums collide)
+ENUM_NAME_OVERRIDES: dict = {  # OpenAPI enum name -> "app.models.Choices" (when two enums collide)
+    "RescheduleReasonEnum": "cases.models.RescheduleReason",  # reason_code: reschedule vs cancel reasons
+    "PreopIconClassEnum": "preop.models.IconClass",
+    "PreopIconColourEnum": "preop.models.IconColour",
+}
 SETTINGS: dict = {}  # NAME -> value, set on the settings module
