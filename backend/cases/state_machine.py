@@ -192,6 +192,14 @@ def _guard_after_admission(case, data, occurred_at, actor):
         )
 
 
+def _guard_discharge_ready(case, data, occurred_at, actor):
+    """G3: staff discharge a patient whose latest discharge assessment (PADS) after the operation passed, or give
+    the reason for discharging without one (`reason`, a documented override). See stay.rules."""
+    from stay.rules import discharge_readiness_check  # stay imports cases: resolved at call time
+
+    discharge_readiness_check(case, data, occurred_at, actor)
+
+
 def _guard_session(case, data, occurred_at, actor):
     session = data.get("planned_session")
     if session and session not in Session.values:
@@ -420,7 +428,8 @@ TRANSITIONS: dict[str, Transition] = {
            _("Finish operation"), optional=("incision_start_at", "incision_end_at", "theatre_out_at"),
            guard=_guard_finish_operation, effect=_effect_finish_operation),
         _T("discharge", frozenset({S.OPERATED}), S.DISCHARGED, "cases.case.discharged", perms.ADMIT_DISCHARGE,
-           _("Discharge"), guard=_guard_after_admission, effect=_effect_discharge, outpatient_sources=frozenset()),
+           _("Discharge"), optional=("reason",), guard=_all(_guard_after_admission, _guard_discharge_ready),
+           effect=_effect_discharge, outpatient_sources=frozenset()),
         _T("transfer_to_inpatient", frozenset({S.ADMITTED, S.IN_THEATRE, S.OPERATED}), S.TRANSFERRED_TO_INPATIENT,
            "cases.case.transferred_to_inpatient", perms.TRANSFER_TO_INPATIENT, _("Transfer to an inpatient ward"),
            required=("reason",), optional=("inpatient_ward_name", "inpatient_admission_no"),

@@ -1,4 +1,5 @@
-"""HIS port: patient index, visits, diagnoses, staff roster, procedure catalogue, admission certificate, fees."""
+"""HIS port: patient index, visits, diagnoses, staff roster, procedure catalogue, admission certificate, fees,
+and ADT (admission A01, transfer A02, discharge A03: see AdtPort, which HisPort includes)."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -133,7 +134,80 @@ class HisFeeItem:
     occurred_at: datetime | None = None
 
 
-class HisPort(Protocol):
+# --- ADT: admission (A01), transfer (A02), discharge (A03) of a day-surgery stay ------------------------------
+
+
+@dataclass(frozen=True)
+class AdtAdmission:
+    """A01: the patient arrives on the day and is registered as a day-surgery inpatient (日间手术入院登记)."""
+
+    case_no: str  # our day-surgery case id: the HIS keeps it on the encounter (idempotency anchor)
+    reg_no: str
+    admitted_at: datetime
+    department_code: str
+    ward_code: str
+    ward_name: str = ""
+    bed_no: str = ""
+    attending_employee_no: str = ""
+    diagnosis_code: str = ""  # ICD-10
+    diagnosis_name: str = ""
+    procedure_code: str = ""  # ICD-9-CM-3 (the planned operation)
+    procedure_name: str = ""
+
+
+@dataclass(frozen=True)
+class AdtTransfer:
+    """A02: the day-surgery stay becomes an ordinary inpatient stay in another ward (日间转普通住院)."""
+
+    encounter_id: str  # the HIS encounter of the day-surgery admission (the link is kept on it)
+    transferred_at: datetime
+    target_ward_code: str
+    target_ward_name: str
+    target_department_code: str = ""
+    bed_no: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class AdtDischarge:
+    """A03: the patient leaves; `disposition_code` is 离院方式 (WS 364 CV06.00.226: 1 医嘱离院 … 9 其他)."""
+
+    encounter_id: str
+    discharged_at: datetime
+    disposition_code: str
+    disposition_name: str = ""
+
+
+@dataclass(frozen=True)
+class AdtReceipt:
+    """What the HIS holds for the encounter after an ADT message."""
+
+    encounter_id: str
+    admission_no: str  # 住院号
+    visit_no: str  # 住院流水号 / 就诊号 of this stay
+    status: str  # FHIR Encounter.status: "in-progress" | "finished" | ...
+    patient_class: str  # "day_surgery" | "inpatient"
+    ward_code: str = ""
+    bed_no: str = ""
+    admitted_at: datetime | None = None
+    discharged_at: datetime | None = None
+    version: str = ""
+
+
+class AdtPort(Protocol):
+    """The ADT part of the HIS port. Every write is idempotent: repeating it (same key, or the same case) returns
+    the HIS's current encounter and never creates a second stay."""
+
+    def admit(self, admission: AdtAdmission, *, idempotency_key: str) -> AdtReceipt: ...
+
+    def transfer(self, transfer: AdtTransfer, *, idempotency_key: str) -> AdtReceipt: ...
+
+    def discharge(self, discharge: AdtDischarge, *, idempotency_key: str) -> AdtReceipt: ...
+
+    def get_encounter(self, encounter_id: str) -> AdtReceipt | None: ...
+
+
+class HisPort(AdtPort, Protocol):
     def find_patient(self, *, reg_no: str | None = None, id_number: str | None = None,
                      phone: str | None = None) -> list[HisPatient]: ...
 
@@ -153,3 +227,4 @@ class HisPort(Protocol):
                                    idempotency_key: str) -> AdmissionCertificateReceipt: ...
 
     def list_fees(self, reg_no: str, *, visit_no: str | None = None) -> list[HisFeeItem]: ...
+
