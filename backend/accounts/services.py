@@ -246,8 +246,18 @@ def _complete_patient_login(account, amr):
         account.last_login_at = account.last_activity_at = now
         audit_record(actor=account, action=AuditAction.LOGIN, target=account, target_repr=account.display_name,
                      detail=f"patient:{'+'.join(sorted(amr))}")
+        _announce_patient_login(account, now)
         tokens = issue_patient_tokens(account, amr=amr)
     return tokens
+
+
+def _announce_patient_login(account, at):
+    """A bound patient used the app: their active cases show it (preop's bed-card icon, patient.app.logged_in)."""
+    if account.patient_id:
+        from core.outbox import outbox_publish
+
+        outbox_publish(topic="accounts.patient_account.logged_in", key=str(account.uuid),
+                       payload={"account": str(account.uuid), "occurred_at": at})
 
 
 def _patient_refused(account, reason, detail):
@@ -327,6 +337,7 @@ def _bind(account, patient, his_patient, phone):
     audit_record(actor=account, action=AuditAction.REGISTER, target=account, target_repr=account.display_name,
                  before=before, after={"patient": str(patient.uuid), "reg_no": his_patient.reg_no,
                                        "phone": mask_phone(phone)}, detail="patient:his_matched")
+    _announce_patient_login(account, account.bound_at)  # logged in, now as this patient
 
 
 def patient_bind(*, account, name, id_number, phone, code=""):

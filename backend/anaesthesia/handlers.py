@@ -53,6 +53,10 @@ def _timeline(assessment, notification, phone):
         "assessment": str(assessment.uuid), "recipient": notification.recipient, "status": notification.status,
         "message_id": notification.external_id, "phone": mask_phone(phone), "detail": notification.detail,
     })
+    if notification.recipient == "patient" and notification.status == NotificationStatus.SENT:
+        # P2: the bed card's look-up icon (messages already sent to the patient) follows this case event.
+        case_append_event(case, type="messaging.message.sent", actor=None,
+                          payload={"channel": "sms", "kind": "anaesthesia_result", "status": "sent"})
 
 
 def _fail_params(assessment, message):

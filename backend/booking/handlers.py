@@ -44,11 +44,18 @@ def _skipped(case, message, channel, key):
 
 
 def _record(case, message, channel, key, *, status=DeliveryStatus.SENT, external_id="", inpatient_no="", detail=""):
-    return BookingDelivery.objects.create(
+    delivery = BookingDelivery.objects.create(
         case=case, message_uuid=message.uuid, channel=channel, idempotency_key=key, status=status,
         external_id=str(external_id)[:100], inpatient_no=inpatient_no[:40], detail=detail[:500],
         delivered_at=timezone.now(),
     )
+    if status == DeliveryStatus.SENT and channel in (DeliveryChannel.SMS, DeliveryChannel.WECHAT):
+        # P2: the bed card's look-up icon (messages already sent to the patient) follows this case event.
+        from cases.services import case_append_event, case_lock
+
+        case_append_event(case_lock(case), type="messaging.message.sent", actor=None,
+                          payload={"channel": channel, "kind": "booking_notice", "status": status})
+    return delivery
 
 
 @outbox_handler("cases.case.booked", name=HIS_CERTIFICATE)
