@@ -118,6 +118,7 @@ class ExamReport(BaseModel):
     abnormal = models.BooleanField(_("abnormal"), null=True, blank=True)  # None: the system did not say
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
     fetched_at = models.DateTimeField(_("fetched at"))
+    images_synced_at = models.DateTimeField(_("images listed at"), null=True, blank=True)  # None: never asked
 
     class Meta:
         ordering = ["-issued_at", "report_no"]
@@ -125,3 +126,37 @@ class ExamReport(BaseModel):
 
     def __str__(self):
         return f"{self.report_no} {self.name}"
+
+
+class ExamImageStatus(models.TextChoices):
+    STORED = "stored", _("stored")
+    TOO_LARGE = "too_large", _("above the transfer limit")
+    UNSUPPORTED = "unsupported", _("format not viewable")
+    FAILED = "failed", _("not fetched")
+
+
+class ExamImage(BaseModel):
+    """One image of an exam report (D3): what the PACS listed, and — when the transfer limit allowed it and the
+    content is a viewable image — a copy in object storage (`storage_key`), served through short-lived
+    presigned URLs. Images above the limit or in a format a phone cannot show (DICOM) are listed, not copied."""
+
+    report = models.ForeignKey(ExamReport, on_delete=models.CASCADE, related_name="images")
+    image_id = models.CharField(_("PACS image id"), max_length=100)
+    position = models.PositiveIntegerField(default=0)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    declared_size = models.BigIntegerField(_("declared size (bytes)"), null=True, blank=True)
+    size_bytes = models.BigIntegerField(_("stored size (bytes)"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=ExamImageStatus.choices)
+    storage_key = models.CharField(max_length=300, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
+    fetched_at = models.DateTimeField(_("fetched at"))
+    error = models.CharField(_("error"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["report", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["report", "image_id"], name="clinical_exam_image_item")]
+
+    def __str__(self):
+        return f"{self.report.report_no} {self.title or self.image_id}"

@@ -148,3 +148,115 @@ def clinical_results_fetch(*, patient, visit_no: str, actor) -> dict:
         failure.extra = {**failure.extra, "stored": counts}
         raise failure
     return counts
+
+
+# --- exam images (D3) ---------------------------------------------------------------------------------------------
+# Viewable formats, recognised by their first bytes: the declared content type is not trusted (an HTML page stored
+# as "image/png" and opened through a presigned URL would run in the browser).
+_IMAGE_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"GIF87a", "image/gif", "gif"),
+    (b"GIF89a", "image/gif", "gif"),
+)
+
+
+def _sniff(content: bytes) -> tuple[str, str] | None:
+    for signature, content_type, ext in _IMAGE_SIGNATURES:
+        if content.startswith(signature):
+            return content_type, ext
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp", "webp"
+    return None
+
+
+def image_limits() -> dict:
+    """The transfer limit per image (bytes), the viewable content types and the presigned URL lifetime."""
+    from django.conf import settings
+
+    return {"max_bytes": int(getattr(settings, "CLINICAL_IMAGE_MAX_BYTES", 5 * 1024 * 1024)),
+            "types": tuple(getattr(settings, "CLINICAL_IMAGE_TYPES",
+                                   ("image/png", "image/jpeg", "image/gif", "image/webp"))),
+            "url_seconds": int(getattr(settings, "CLINICAL_IMAGE_URL_SECONDS", 300)),
+            "per_report": int(getattr(settings, "CLINICAL_IMAGE_MAX_PER_REPORT", 20))}
+
+
+def exam_images_sync(*, report, actor=None) -> dict:
+    """List the report's images at the PACS and copy the viewable ones within the transfer limit into object
+    storage (idempotent: a stored image is not fetched again). Network calls run outside any transaction; each
+    image row is written on its own. ExternalServiceError when the PACS cannot list them (what was stored stays).
+    Returns {"stored": n, "too_large": n, "unsupported": n, "failed": n}."""
+    from clinical.models import ExamImage, ExamImageStatus
+    from integrations.ports.pacs import ImageTooLarge
+    from integrations.registry import get_port
+
+    limits = image_limits()
+    pacs = get_port("pacs")
+    listed = pacs.list_images(report.patient.reg_no, report.report_no)[: limits["per_report"]]
+    existing = {row.image_id: row for row in ExamImage.objects.filter(report=report)}
+    counts = {s: 0 for s in ExamImageStatus.values}
+    for position, image in enumerate(listed):
+        if not image.image_id:
+            continue
+        now = timezone.now()
+        row = existing.get(image.image_id) or ExamImage(report=report, image_id=_clip(image.image_id, 100))
+        row.position, row.title, row.fetched_at = position, _clip(image.title, 200), now
+        row.content_type, row.declared_size, row.taken_at = _clip(image.content_type, 100), image.size_bytes, image.taken_at
+        if row.pk and row.status == ExamImageStatus.STORED and row.storage_key:
+            counts[row.status] += 1
+            row.save()
+            continue
+        row.error = ""
+        if image.content_type.split(";")[0].strip().lower() not in limits["types"]:
+            row.status = ExamImageStatus.UNSUPPORTED
+        elif image.size_bytes is not None and image.size_bytes > limits["max_bytes"]:
+            row.status = ExamImageStatus.TOO_LARGE
+        else:
+            try:
+                content = pacs.fetch_image(image.image_id, max_bytes=limits["max_bytes"])
+            except ImageTooLarge as exc:
+                row.status, row.declared_size = ExamImageStatus.TOO_LARGE, exc.size_bytes or image.size_bytes
+            except ExternalServiceError as exc:
+                row.status, row.error = ExamImageStatus.FAILED, exc.code
+            else:
+                row = _store_image(row, content.content)
+        row.save()
+        counts[row.status] += 1
+    ExamReport.objects.filter(pk=report.pk).update(images_synced_at=timezone.now())
+    report.images_synced_at = timezone.now()
+    audit_record(actor=actor, action=AuditAction.UPDATE, target=report, system=actor is None,
+                 detail=f"listed {len(listed)} image(s), stored {counts['stored']}")
+    return counts
+
+
+def _store_image(row, content: bytes):
+    import hashlib
+
+    from clinical.models import ExamImageStatus
+    from integrations.registry import get_port
+
+    sniffed = _sniff(content)
+    if sniffed is None:
+        row.status, row.error = ExamImageStatus.UNSUPPORTED, "content_not_an_image"
+        return row
+    content_type, ext = sniffed
+    # The key names the report and the image row, never the patient.
+    key = f"clinical/exam-images/{row.report.uuid}/{row.uuid}.{ext}"
+    try:
+        get_port("storage").put(key, content, content_type=content_type)
+    except ExternalServiceError as exc:
+        row.status, row.error = ExamImageStatus.FAILED, exc.code
+        return row
+    row.status, row.storage_key, row.content_type = ExamImageStatus.STORED, key, content_type
+    row.size_bytes, row.sha256 = len(content), hashlib.sha256(content).hexdigest()
+    return row
+
+
+def exam_image_url(image) -> str | None:
+    """A short-lived presigned URL of a stored image (None when it was not copied)."""
+    from clinical.models import ExamImageStatus
+    from integrations.registry import get_port
+
+    if image.status != ExamImageStatus.STORED or not image.storage_key:
+        return None
+    return get_port("storage").presigned_url(image.storage_key, expires_seconds=image_limits()["url_seconds"])

@@ -224,6 +224,21 @@ _HGB_RANGE = {"M": (130.0, 175.0), "F": (115.0, 150.0)}
 URINE_PANEL = ("URINE", "尿常规")
 URINE_SG = (1.015, 1.035, 1.002, 1.020)  # by (index // 3) % 4: normal, above, below, normal
 
+# 术前四项 (pre-transfusion / pre-operative infectious screening): qualitative results, one report per patient.
+# (LOINC, name, positive text, positive rate). Rates are above the Chinese population prevalence so that a
+# 200-patient simulator has a few positives of each. Drawn from an rng of its own, seeded from the registration
+# number, so the draws of every other generated value are unchanged. TRUST (the RPR-type titre) is positive only
+# with a positive TP antibody (a reactive TP-Ab with a negative TRUST is a treated or old infection).
+INFECTIOUS_PANEL = ("INFECT", "术前四项")
+INFECTIOUS_ITEMS = (
+    ("5196-1", "乙型肝炎病毒表面抗原(HBsAg)", "阳性(+)", 0.08),
+    ("16128-1", "丙型肝炎病毒抗体(抗-HCV)", "阳性(+)", 0.02),
+    ("56888-1", "人类免疫缺陷病毒抗原抗体(HIV Ag/Ab)", "有反应性(待确证)", 0.01),
+    ("24110-9", "梅毒螺旋体特异性抗体(TP-Ab)", "阳性(+)", 0.03),
+    ("20507-0", "甲苯胺红不加热血清试验(TRUST)", "阳性(1:8)", None),
+)
+NEGATIVE_TEXT = "阴性(-)"
+
 EXAMS = (
     ("RAD", "CXR", "胸部正位片", "胸部", "双肺纹理清晰，未见明显实变影；心影大小形态正常；双侧膈面光整，肋膈角锐利。",
      "心肺膈未见明显异常。"),
@@ -469,6 +484,7 @@ class Hospital:
                                        panel_name, issued, rows))
         if i % 3 == 0:
             self.labs.append(self._urinalysis(patient, visit, issued, i))
+        self.labs.append(self._infectious_panel(patient, visit, issued))
         exam = EXAMS[0] if rng.random() < 0.7 else rng.choice(EXAMS)
         self.exams.append(ExamReport(f"R{patient.reg_no[-6:]}01", patient.reg_no, visit.visit_no, exam[0], exam[1],
                                      exam[2], exam[3], exam[4], exam[5], exam[1] == "US-THY", issued))
@@ -495,6 +511,29 @@ class Hospital:
         ]
         return LabReport(f"L{patient.reg_no[-6:]}{len(LAB_PANELS) + 1:02d}", patient.reg_no, visit.visit_no,
                          URINE_PANEL[0], URINE_PANEL[1], issued + timedelta(minutes=30), items)
+
+    def _infectious_panel(self, patient: Patient, visit: Visit, issued: datetime) -> LabReport:
+        """术前四项 as qualitative text results (阴性(-) / 阳性(+)), flagged H only when positive, like many LIS."""
+        rng = random.Random(f"{self.seed}:infectious:{patient.reg_no}")
+        items = []
+        tp_positive = False
+        for code, name, positive_text, rate in INFECTIOUS_ITEMS:
+            positive = tp_positive and rng.random() < 0.5 if rate is None else rng.random() < rate
+            tp_positive = tp_positive or (code == "24110-9" and positive)
+            items.append({"code": code, "name": name, "unit": "", "value": positive_text if positive else NEGATIVE_TEXT,
+                          "ref_text": "阴性", "flag": "H" if positive else "N", "text": True})
+        return LabReport(f"L{patient.reg_no[-6:]}{len(LAB_PANELS) + 2:02d}", patient.reg_no, visit.visit_no,
+                         INFECTIOUS_PANEL[0], INFECTIOUS_PANEL[1], issued + timedelta(minutes=45), items)
+
+    def infectious_positive(self) -> dict[str, list[str]]:
+        """{item code: [reg_no, ...]} of the positive screening results (tests and the demo pick patients by it)."""
+        out: dict[str, list[str]] = {code: [] for code, *_ in INFECTIOUS_ITEMS}
+        for report in self.labs:
+            if report.panel == INFECTIOUS_PANEL[0]:
+                for item in report.items:
+                    if item["flag"] == "H":
+                        out[item["code"]].append(report.reg_no)
+        return out
 
     def sedation_appointments(self, day: date) -> list[dict]:
         """The sedated endoscopy list of `day`: a pure function of (seed, day), so every call, every restart and

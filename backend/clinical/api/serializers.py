@@ -54,3 +54,29 @@ class ClinicalResultsRefreshResultSerializer(serializers.Serializer):
     labs = serializers.IntegerField()
     exams = serializers.IntegerField()
     conflicts = serializers.IntegerField()
+
+
+class ClinicalExamImageSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    title = serializers.CharField()
+    content_type = serializers.CharField()
+    status = serializers.CharField(help_text=_("stored, too_large, unsupported or failed"))
+    status_display = serializers.CharField()
+    declared_size = serializers.IntegerField(allow_null=True)
+    size_bytes = serializers.IntegerField(allow_null=True)
+    taken_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.CharField(allow_null=True, help_text=_("Short-lived link to the stored copy; null when not stored"))
+
+
+class ClinicalExamImagesSerializer(serializers.Serializer):
+    report = serializers.UUIDField()
+    synced_at = serializers.DateTimeField(allow_null=True)
+    sync_error = serializers.CharField(allow_blank=True, help_text=_("Why the PACS could not be asked this time"))
+    max_bytes = serializers.IntegerField(help_text=_("Transfer limit per image"))
+    url_expires_in = serializers.IntegerField()
+    images = ClinicalExamImageSerializer(many=True)
+
+
+class ClinicalExamImagesQuerySerializer(serializers.Serializer):
+    refresh = serializers.BooleanField(required=False, default=False,
+                                       help_text=_("Ask the PACS again for the report's images"))

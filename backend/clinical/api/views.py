@@ -18,7 +18,7 @@ from clinical import selectors, services
 from clinical.api import serializers as s
 from clinical.models import ExamReport, LabResult
 from clinical.permissions import REFRESH_RESULTS, VIEW_RESULTS
-from core.errors import InvalidInput
+from core.errors import ExternalServiceError, InvalidInput, NotFound
 
 
 def _query(serializer_class, request):
@@ -101,3 +101,39 @@ class CaseResultsRefreshView(APIView):
             raise InvalidInput(fields={"visit_no": [_("The case has no visit number; give the visit to fetch.")]})
         counts = services.clinical_results_fetch(patient=case.patient, visit_no=visit_no, actor=request.user)
         return Response(s.ClinicalResultsRefreshResultSerializer(counts).data)
+
+
+@extend_schema(tags=["clinical results"], parameters=[
+    OpenApiParameter("refresh", bool, description="Ask the PACS again for the report's images"),
+], responses=s.ClinicalExamImagesSerializer)
+class CaseExamImageListView(APIView):
+    """The images of one exam report of the case's patient (D3): viewable images within the transfer limit are
+    copied into object storage on first look and served through short-lived links; larger ones and DICOM
+    originals are listed with their size and why they are not shown. Audited read."""
+
+    permission_classes = [requires(VIEW_CASES.slug, VIEW_RESULTS.slug)]
+
+    def get(self, request, case_uuid, uuid):
+        from clinical.models import ExamImageStatus
+
+        case = case_selectors.case_get(request.user, case_uuid)
+        report = selectors.exam_report_get(patient=case.patient, uuid=uuid)
+        if report is None:
+            raise NotFound()
+        query = _query(s.ClinicalExamImagesQuerySerializer, request)
+        sync_error = ""
+        if report.images_synced_at is None or query["refresh"]:
+            try:
+                services.exam_images_sync(report=report, actor=request.user)
+            except ExternalServiceError as exc:
+                sync_error = exc.code
+        limits = services.image_limits()
+        labels = dict(ExamImageStatus.choices)
+        images = [{"uuid": i.uuid, "title": i.title, "content_type": i.content_type, "status": i.status,
+                   "status_display": str(labels.get(i.status, i.status)), "declared_size": i.declared_size,
+                   "size_bytes": i.size_bytes, "taken_at": i.taken_at, "url": services.exam_image_url(i)}
+                  for i in selectors.exam_images_list(report=report)]
+        audit_patient_read(request.user, report, detail="exam images")
+        return Response(s.ClinicalExamImagesSerializer({
+            "report": report.uuid, "synced_at": report.images_synced_at, "sync_error": sync_error,
+            "max_bytes": limits["max_bytes"], "url_expires_in": limits["url_seconds"], "images": images}).data)
