@@ -38,6 +38,7 @@ PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 
 
 LAUNCH_PATH = "/api/v1/his-launches/"
+THEATRE_CALLBACK_PATH = "/api/v1/theatre-schedule/callbacks/"
 
 
 def his_signature(secret: str, *, timestamp: str, nonce: str, method: str, path: str, body: bytes) -> str:
@@ -98,6 +99,7 @@ class State:
         self.platform = platform or PlatformClient()
         self.lock = threading.RLock()
         self.theatre_delay = theatre_delay
+        self.theatre_callbacks = True  # tell the platform (when configured) what the theatre decided
         # The CA outlives /_sim/reset: the platform keeps the root it fetched, and signed documents stay verifiable.
         self.ca = ca.CertificateAuthority()
         self.reset()
@@ -112,6 +114,7 @@ class State:
             self.faults: list[dict] = []
             self.idempotent: dict[tuple[str, str], tuple[int, object]] = {}
             self.applications: dict[str, dict] = {}
+            self.theatre_callback_log: list[dict] = []
             self.certificates: dict[str, dict] = {}
             self.appointments: dict[str, dict] = {}
             self.sedation_status: dict[str, str] = {}  # appointment_no → status changed through /_sim
@@ -136,9 +139,12 @@ class State:
             self.procedures_changed_at = datetime.now(data.CST)
 
     # -- theatre scheduling: applications become scheduled once `theatre_delay` seconds have passed. Done
-    # lazily (on every theatre read) so no background thread is needed and the order is deterministic.
-    def run_scheduler(self):
+    # lazily (on every theatre read, and by a timer when the platform is told by callback) so the order is
+    # deterministic: rooms by load, sequence in the room, start after the previous operation and turnover.
+    def run_scheduler(self) -> list[dict]:
+        """Schedule what is due; returns copies of the records that changed (for the callbacks)."""
         now = time.monotonic()
+        changed = []
         with self.lock:
             due = [a for a in self.applications.values()
                    if a["status"] == "received" and now - a["_received"] >= self.theatre_delay]
@@ -154,7 +160,51 @@ class State:
                 app.update(status="scheduled", room=room,
                            sequence=1 + sum(1 for a in booked if a["room"] == room),
                            scheduled_start=start.isoformat(timespec="seconds"),
-                           scheduled_at=datetime.now(data.CST).isoformat(timespec="seconds"))
+                           scheduled_at=datetime.now(data.CST).isoformat(timespec="seconds"),
+                           revision=app.get("revision", 1) + 1)
+                changed.append(_public(app))
+        return changed
+
+    # -- callbacks: the theatre tells the platform (signed like the HIS workstation) what it decided.
+    def callbacks_on(self) -> bool:
+        return self.theatre_callbacks and self.platform.configured
+
+    def notify_theatre(self, records: list[dict]) -> None:
+        """Post each changed application to the platform's callback, on a background thread (a slow platform
+        never holds up the theatre's own answers). Every attempt is kept in /_sim/theatre/callbacks."""
+        if not records or not self.callbacks_on():
+            return
+
+        def post():
+            for record in records:
+                entry = {"application_no": record["application_no"], "status": record["status"],
+                         "revision": record.get("revision"),
+                         "at": datetime.now(data.CST).isoformat(timespec="seconds")}
+                try:
+                    entry["http_status"], entry["answer"] = self.platform.post_signed(THEATRE_CALLBACK_PATH, record)
+                except HttpError as err:
+                    entry["http_status"], entry["answer"] = None, err.message
+                with self.lock:
+                    self.theatre_callback_log.append(entry)
+                    del self.theatre_callback_log[:-500]
+
+        threading.Thread(target=post, name="theatre-callback", daemon=True).start()
+
+    def schedule_later(self) -> None:
+        """With callbacks on, schedule when the delay has passed even if nobody reads the theatre."""
+        if not self.callbacks_on():
+            return
+
+        def due():
+            self.notify_theatre(self.run_scheduler())
+
+        timer = threading.Timer(self.theatre_delay + 0.05, due)
+        timer.daemon = True
+        timer.start()
+
+    def theatre_read(self) -> None:
+        """Before any theatre read: schedule what is due (and tell the platform about it)."""
+        self.notify_theatre(self.run_scheduler())
 
 
 def _public(record: dict) -> dict:
@@ -347,6 +397,9 @@ def fhir_reports(state, m, q, body, headers):
 
 
 # --- Theatre scheduling (HTTP/JSON) ------------------------------------------------------------------------
+# An application is `received`, then `scheduled` (room, sequence, start) once the theatre delay has passed, or
+# `cancelled` (by the platform's DELETE, or by the theatre itself: /_sim/theatre/applications/<no>/cancel).
+# Every change increases `revision`; with a platform configured, each change is also posted to its callback.
 @routes.add("POST", "/theatre/applications")
 def theatre_submit(state, m, q, body, headers):
     _require(body, "application_no", "reg_no", "procedure_code", "surgeon_employee_no", "planned_date")
@@ -355,6 +408,8 @@ def theatre_submit(state, m, q, body, headers):
         minutes = int(body.get("estimated_minutes") or 60)
     except (TypeError, ValueError) as exc:
         raise HttpError(400, "invalid", f"bad planned_date or estimated_minutes: {exc}") from exc
+    if not 0 < minutes <= 24 * 60:
+        raise HttpError(400, "invalid", "estimated_minutes must be between 1 and 1440")
     with state.lock:
         existing = state.applications.get(body["application_no"])
         if existing:
@@ -363,31 +418,40 @@ def theatre_submit(state, m, q, body, headers):
             "application_no": body["application_no"], "reg_no": body["reg_no"],
             "procedure_code": body["procedure_code"], "procedure_name": body.get("procedure_name", ""),
             "surgeon_employee_no": body["surgeon_employee_no"], "department_code": body.get("department_code", ""),
-            "planned_date": body["planned_date"], "estimated_minutes": minutes, "status": "received",
-            "room": "", "sequence": None, "scheduled_start": None,
+            "ward_code": body.get("ward_code", ""), "planned_date": body["planned_date"],
+            "planned_session": body.get("planned_session", ""), "estimated_minutes": minutes, "status": "received",
+            "room": "", "sequence": None, "scheduled_start": None, "revision": 1, "reason": "",
             "received_at": datetime.now(data.CST).isoformat(timespec="seconds"), "_received": time.monotonic(),
         }
         state.applications[record["application_no"]] = record
+    state.schedule_later()
     return 202, _public(record)
 
 
 @routes.add("GET", r"/theatre/applications/(?P<no>[^/]+)")
 def theatre_get(state, m, q, body, headers):
-    state.run_scheduler()
+    state.theatre_read()
     app = state.applications.get(m["no"])
     if not app:
         raise HttpError(404, "not_found", "unknown application")
     return 200, _public(app)
 
 
-@routes.add("DELETE", r"/theatre/applications/(?P<no>[^/]+)")
-def theatre_cancel(state, m, q, body, headers):
+def _theatre_cancel(state, number: str, reason: str) -> dict:
     with state.lock:
-        app = state.applications.get(m["no"])
+        app = state.applications.get(number)
         if not app:
             raise HttpError(404, "not_found", "unknown application")
-        app.update(status="cancelled", room="", sequence=None, scheduled_start=None)
-    return 200, _public(app)
+        if app["status"] != "cancelled":
+            app.update(status="cancelled", room="", sequence=None, scheduled_start=None, reason=reason,
+                       revision=app.get("revision", 1) + 1)
+        return _public(app)
+
+
+@routes.add("DELETE", r"/theatre/applications/(?P<no>[^/]+)")
+def theatre_cancel(state, m, q, body, headers):
+    """The platform withdraws its application (no callback: the platform knows)."""
+    return 200, _theatre_cancel(state, m["no"], "withdrawn by the applicant")
 
 
 @routes.add("GET", "/theatre/schedule")
@@ -395,11 +459,54 @@ def theatre_schedule(state, m, q, body, headers):
     day = _one(q, "date")
     if not day:
         raise HttpError(400, "missing_fields", "date is required")
-    state.run_scheduler()
+    state.theatre_read()
     items = sorted((_public(a) for a in state.applications.values()
                     if a["status"] == "scheduled" and a["planned_date"] == day),
                    key=lambda a: (a["room"], a["sequence"]))
     return 200, {"date": day, "items": items}
+
+
+@routes.add("POST", r"/_sim/theatre/applications/(?P<no>[^/]+)/cancel")
+def sim_theatre_cancel(state, m, q, body, headers):
+    """The theatre cancels an application or its schedule itself (e.g. the room is closed): {"reason"?}."""
+    record = _theatre_cancel(state, m["no"], str(body.get("reason") or "cancelled by the theatre"))
+    state.notify_theatre([record])
+    return 200, record
+
+
+@routes.add("POST", r"/_sim/theatre/applications/(?P<no>[^/]+)/schedule")
+def sim_theatre_schedule(state, m, q, body, headers):
+    """The theatre schedules (or re-schedules) an application now: {"room", "sequence", "scheduled_start"}."""
+    _require(body, "room", "sequence", "scheduled_start")
+    try:
+        start = datetime.fromisoformat(body["scheduled_start"])
+        sequence = int(body["sequence"])
+    except (TypeError, ValueError) as exc:
+        raise HttpError(400, "invalid", f"bad sequence or scheduled_start: {exc}") from exc
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=data.CST)
+    with state.lock:
+        app = state.applications.get(m["no"])
+        if not app:
+            raise HttpError(404, "not_found", "unknown application")
+        if app["status"] == "cancelled":
+            raise HttpError(409, "cancelled", "the application is cancelled")
+        app.update(status="scheduled", room=str(body["room"]), sequence=sequence,
+                   scheduled_start=start.isoformat(timespec="seconds"),
+                   scheduled_at=datetime.now(data.CST).isoformat(timespec="seconds"),
+                   revision=app.get("revision", 1) + 1)
+        record = _public(app)
+    state.notify_theatre([record])
+    return 200, record
+
+
+@routes.add("GET", "/_sim/theatre/callbacks")
+def sim_theatre_callbacks(state, m, q, body, headers):
+    with state.lock:
+        items = list(state.theatre_callback_log)
+    if _one(q, "application_no"):
+        items = [i for i in items if i["application_no"] == _one(q, "application_no")]
+    return 200, {"items": items, "enabled": state.callbacks_on()}
 
 
 # --- Medical-technology appointments (医技预约) ---------------------------------------------------------
@@ -953,7 +1060,7 @@ def sim_voice(state, m, q, body, headers):
 
 @routes.add("GET", "/_sim/theatre")
 def sim_theatre(state, m, q, body, headers):
-    state.run_scheduler()
+    state.theatre_read()
     return 200, {"items": [_public(a) for a in state.applications.values()],
                  "delay_seconds": state.theatre_delay}
 
@@ -979,7 +1086,9 @@ def sim_config(state, m, q, body, headers):
             state.theatre_delay = max(0.0, float(body["theatre_delay_seconds"]))
         except (TypeError, ValueError) as exc:
             raise HttpError(400, "invalid", "theatre_delay_seconds must be a number") from exc
-    return 200, {"theatre_delay_seconds": state.theatre_delay}
+    if "theatre_callbacks" in body:
+        state.theatre_callbacks = bool(body["theatre_callbacks"])
+    return 200, {"theatre_delay_seconds": state.theatre_delay, "theatre_callbacks": state.theatre_callbacks}
 
 
 @routes.add("POST", "/_sim/faults")

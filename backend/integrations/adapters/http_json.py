@@ -16,7 +16,7 @@ from integrations.http import HttpClient
 from integrations.ports.ca import Signature
 from integrations.ports.medtech import SEDATION_RESULTS, MedtechAppointment, SedationBooking
 from integrations.ports.push import PushMessage, PushResult
-from integrations.ports.theatre import TheatreApplication, TheatreBooking
+from integrations.ports.theatre import BOOKING_STATUSES, TheatreApplication, TheatreBooking
 from integrations.ports.voice import VoiceCall, VoiceCallResult
 
 
@@ -52,11 +52,16 @@ class HttpVoiceAdapter(_JsonAdapter):
 
 
 def _booking(body: dict) -> TheatreBooking:
+    revision = body.get("revision")
     return TheatreBooking(application_no=body["application_no"], status=body["status"], room=body.get("room") or "",
-                          sequence=body.get("sequence"), scheduled_start=_dt(body.get("scheduled_start")))
+                          sequence=body.get("sequence"), scheduled_start=_dt(body.get("scheduled_start")),
+                          revision=int(revision) if revision is not None else None,
+                          reason=str(body.get("reason") or "")[:200])
 
 
 class HttpTheatreAdapter(_JsonAdapter):
+    """The theatre scheduling system over HTTP/JSON (the simulator's shapes, see hospital_sim/README.md)."""
+
     port_name = "theatre"
 
     def submit_application(self, application: TheatreApplication, *, idempotency_key) -> TheatreBooking:
@@ -64,9 +69,12 @@ class HttpTheatreAdapter(_JsonAdapter):
             "application_no": application.application_no, "reg_no": application.reg_no,
             "patient_name": application.patient_name, "procedure_code": application.procedure_code,
             "procedure_name": application.procedure_name, "surgeon_employee_no": application.surgeon_employee_no,
-            "department_code": application.department_code, "planned_date": application.planned_date.isoformat(),
+            "surgeon_name": application.surgeon_name, "department_code": application.department_code,
+            "ward_code": application.ward_code, "diagnosis_name": application.diagnosis_name,
+            "planned_date": application.planned_date.isoformat(), "planned_session": application.planned_session,
             "estimated_minutes": application.estimated_minutes, "anaesthesia": application.anaesthesia,
-            "day_surgery": application.day_surgery,
+            "day_surgery": application.day_surgery, "preferred_room": application.preferred_room,
+            "preferred_sequence": application.preferred_sequence,
         }
         body = self.http.post("/applications", json=payload, operation="submit_application",
                               idempotency_key=idempotency_key,
@@ -74,16 +82,50 @@ class HttpTheatreAdapter(_JsonAdapter):
         return _booking(body)
 
     def get_application(self, application_no) -> TheatreBooking | None:
-        response = self.http.get(f"/applications/{application_no}", operation="get_application", accept=(404,))
+        response = self.http.get(f"/applications/{quote(application_no, safe='')}", operation="get_application",
+                                 accept=(404,))
         return None if response.status_code == 404 else _booking(response.json())
 
     def cancel_application(self, application_no, *, idempotency_key) -> TheatreBooking:
-        return _booking(self.http.delete(f"/applications/{application_no}", operation="cancel_application",
-                                         idempotency_key=idempotency_key).json())
+        """Withdraw the application; one the theatre does not know is answered as cancelled (nothing to withdraw)."""
+        response = self.http.delete(f"/applications/{quote(application_no, safe='')}", operation="cancel_application",
+                                    idempotency_key=idempotency_key, accept=(404,))
+        if response.status_code == 404:
+            return TheatreBooking(application_no=application_no, status="cancelled", reason="unknown to the theatre")
+        return _booking(response.json())
 
     def get_schedule(self, day: date) -> list[TheatreBooking]:
         body = self.http.get("/schedule", params={"date": day.isoformat()}, operation="get_schedule").json()
         return [_booking(item) for item in body.get("items", [])]
+
+    def parse_callback(self, body: dict) -> TheatreBooking:
+        """{"application_no", "status", "room", "sequence", "scheduled_start", "revision", "reason"} (the shape of
+        every theatre answer); ValueError when a field is missing or malformed."""
+        if not isinstance(body, dict):
+            raise ValueError("the body must be a JSON object")
+        number, status = body.get("application_no"), body.get("status")
+        if not isinstance(number, str) or not number.strip() or len(number) > 40:
+            raise ValueError("application_no")
+        if status not in BOOKING_STATUSES:
+            raise ValueError("status")
+        sequence, revision = body.get("sequence"), body.get("revision")
+        if sequence is not None and (not isinstance(sequence, int) or isinstance(sequence, bool)
+                                     or not 0 < sequence < 1000):
+            raise ValueError("sequence")
+        if revision is not None and (not isinstance(revision, int) or isinstance(revision, bool) or revision < 0):
+            raise ValueError("revision")
+        start = body.get("scheduled_start")
+        try:
+            start = _dt(start) if start is None or isinstance(start, str) else None
+        except ValueError:
+            raise ValueError("scheduled_start") from None
+        if status == "scheduled" and (start is None or start.tzinfo is None):
+            raise ValueError("scheduled_start")
+        room = body.get("room") or ""
+        if not isinstance(room, str) or len(room) > 40:
+            raise ValueError("room")
+        return TheatreBooking(application_no=number.strip(), status=status, room=room.strip(), sequence=sequence,
+                              scheduled_start=start, revision=revision, reason=str(body.get("reason") or "")[:200])
 
 
 def _appointment(body: dict) -> MedtechAppointment:

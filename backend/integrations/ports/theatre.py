@@ -1,8 +1,16 @@
-"""Theatre scheduling port (手术排班 / 手麻系统): submit a surgical application, cancel it, read the schedule."""
+"""Theatre scheduling port (手术排班 / 手麻系统): submit a surgical application, cancel it, read the schedule.
+
+The theatre answers asynchronously: an application is `received`, later `scheduled` (room, sequence, planned
+start) or `cancelled`. The platform learns it by polling (`get_application`, `get_schedule`) and by the
+theatre's signed callback, whose body the adapter reads with `parse_callback` (its wire format is the adapter's
+business, like every other answer of the theatre system).
+"""
 
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
+
+BOOKING_STATUSES = ("received", "scheduled", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -18,6 +26,12 @@ class TheatreApplication:
     estimated_minutes: int = 60
     anaesthesia: str = ""  # e.g. "local", "general"
     day_surgery: bool = True
+    surgeon_name: str = ""
+    diagnosis_name: str = ""
+    planned_session: str = ""  # "am" | "pm" | ""
+    ward_code: str = ""
+    preferred_room: str = ""  # the booking doctor's wish (room code), the theatre decides
+    preferred_sequence: int | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +44,8 @@ class TheatreBooking:
     room: str = ""
     sequence: int | None = None  # 台序
     scheduled_start: datetime | None = None
+    revision: int | None = None  # increases with every change on the theatre side (orders late callbacks)
+    reason: str = ""  # why the theatre cancelled
 
 
 class TheatrePort(Protocol):
@@ -40,3 +56,7 @@ class TheatrePort(Protocol):
     def cancel_application(self, application_no: str, *, idempotency_key: str) -> TheatreBooking: ...
 
     def get_schedule(self, day: date) -> list[TheatreBooking]: ...
+
+    def parse_callback(self, body: dict) -> TheatreBooking:
+        """The booking a callback body describes; ValueError when the body is not one."""
+        ...
