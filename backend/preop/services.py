@@ -301,7 +301,7 @@ def _user(actor):
 
 
 def _lock_rule(rule):
-    return IconRule.objects.select_for_update().select_related("hospital").get(pk=rule.pk)
+    return IconRule.objects.select_for_update(of=("self",)).select_related("hospital").get(pk=rule.pk)
 
 
 @transaction.atomic
