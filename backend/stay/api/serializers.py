@@ -40,7 +40,7 @@ class RecorderSerializer(serializers.Serializer):
 
 
 def _recorder():
-    return RecorderSerializer(source="recorded_by", read_only=True, allow_null=True)
+    return RecorderSerializer(read_only=True, allow_null=True)
 
 
 # --- inputs ----------------------------------------------------------------------------------------------------
