@@ -77,7 +77,8 @@ def _age(birth, on):
 def card_icons(case, ctx) -> dict:
     rules = ctx.rules.get(case.ward.department.hospital_id, {})
     icons = {c: [] for c in IconClass.values}
-    for icon in getattr(case, "active_icons", None) or CaseIcon.objects.filter(case=case, active=True):
+    active = getattr(case, "active_icons", None)
+    for icon in active if active is not None else CaseIcon.objects.filter(case=case, active=True):
         rule = rules.get(icon.key)
         if rule is None:
             continue  # the rule was switched off or deleted: its icon disappears at once
@@ -93,7 +94,7 @@ def card_icons(case, ctx) -> dict:
 def bed_card(case, ctx) -> dict:
     patient = case.patient
     reg = getattr(patient, "reg_identifiers", None)
-    reg_no = reg[0].value if reg else patient.reg_no
+    reg_no = patient.reg_no if reg is None else (reg[0].value if reg else "")
     return {
         "case": case.uuid,
         "version": case.version,
