@@ -20,8 +20,8 @@ def test_seed_clinical_is_idempotent(hospital_sim):
     with override_settings(ANAESTHESIA_SEDATION_WARDS={"default": "SED-DEMO"}):
         first = seed_clinical(ward.department.hospital, write=lines.append)
         second = seed_clinical(ward.department.hospital, write=lines.append)
-    assert first["cases"] == 2 and first["labs"] == 4 + 3 and first["exams"] == 4
+    assert first["cases"] == 2 and first["labs"] == 5 + 4 and first["exams"] == 4
     assert first == second
-    assert LabReport.objects.count() == 7 and ExamReport.objects.count() == 4
+    assert LabReport.objects.count() == 9 and ExamReport.objects.count() == 4
     assert SedationAppointment.objects.count() == first["sedation_appointments"] > 0
     assert any("clinical results" in line for line in lines)

@@ -73,13 +73,13 @@ def test_fetch_stores_this_visits_labs_and_exams_with_arrows(hospital_sim):
     visit_no = sim["visit_nos"][-1]
     actor = make_staff("anaesthetist")
     counts = clinical_results_fetch(patient=patient, visit_no=visit_no, actor=actor)
-    assert counts == {"labs": 4, "exams": 2, "conflicts": 0}
+    assert counts == {"labs": 5, "exams": 2, "conflicts": 0}  # CBC, CHEM, COAG, URINE, 术前四项
 
     # what the LIS said, item by item
     lis = {(r.report_no, res.code): res for r in get_port("lis").list_reports(sim["reg_no"], visit_no=visit_no)
            for res in r.results}
     stored = {(r.report.report_no, r.code): r for r in LabResult.objects.select_related("report")}
-    assert stored.keys() == lis.keys() and len(stored) == 14
+    assert stored.keys() == lis.keys() and len(stored) == 19
     for key, res in lis.items():
         row = stored[key]
         assert (row.value, row.numeric_value, row.unit, row.ref_low, row.ref_high) == (
@@ -127,7 +127,7 @@ def test_fetch_is_an_idempotent_upsert(hospital_sim):
     second = clinical_results_fetch(patient=patient, visit_no=sim["visit_nos"][-1], actor=None)
     assert first == second
     assert dict(LabResult.objects.values_list("uuid", "value")) == before  # same rows, same values
-    assert LabReport.objects.count() == 4 and ExamReport.objects.count() == 2
+    assert LabReport.objects.count() == 5 and ExamReport.objects.count() == 2
     assert LabReport.objects.get(panel_code="CBC").fetched_at > fetched
 
 
@@ -144,7 +144,7 @@ def test_a_down_lis_keeps_what_was_fetched_and_stores_what_the_pacs_answered(hos
         with pytest.raises(ExternalServiceError) as failure:
             clinical_results_fetch(patient=patient, visit_no=visit_no, actor=None)
     assert failure.value.extra["port"] == "lis" and failure.value.extra["stored"]["exams"] == 2
-    assert LabResult.objects.filter(report__patient=patient).count() == 14  # earlier fetch still readable
+    assert LabResult.objects.filter(report__patient=patient).count() == 19  # earlier fetch still readable
     assert ExamReport.objects.filter(patient=patient).count() == 2  # the PACS answered: stored
 
 
@@ -154,7 +154,7 @@ def test_a_report_number_reused_for_another_patient_is_refused(hospital_sim):
     LabReport.objects.create(patient=other, visit_no="V-OTHER", report_no="L00001201", name="血常规",
                              fetched_at="2026-01-01T00:00:00Z")
     counts = clinical_results_fetch(patient=local_patient(sim), visit_no=sim["visit_nos"][-1], actor=None)
-    assert counts["conflicts"] == 1 and counts["labs"] == 3
+    assert counts["conflicts"] == 1 and counts["labs"] == 4  # CHEM, COAG, URINE and 术前四项 stored; CBC refused
     assert LabReport.objects.get(report_no="L00001201").patient == other
 
 
@@ -183,7 +183,7 @@ def test_search_by_item_name_code_report_and_abnormal_only(fetched):
     abnormal = list(lab_results_search(patient=patient, abnormal_only=True))
     assert abnormal and all(r.flag in ("H", "L", "HH", "LL") for r in abnormal)
     assert {"尿比重", "尿蛋白"} <= {r.name for r in abnormal} and "尿葡萄糖" not in {r.name for r in abnormal}
-    assert len(lab_results_search(patient=patient)) == 14
+    assert len(lab_results_search(patient=patient)) == 19
     assert not lab_results_search(patient=patient, visit_no=sim["visit_nos"][0]).exists()
     assert not lab_results_search(patient=make_patient()).exists()  # another patient's results never show
 
@@ -204,10 +204,10 @@ def test_case_lab_results_api_with_arrows_search_and_audit(hospital_sim, api_cli
     anaesthetist = authenticate(api_client, make_staff("anaesthetist", ward=ward))
     refreshed = anaesthetist.post(f"/api/v1/cases/{case.uuid}/clinical-results/refresh/", {}, format="json")
     assert refreshed.status_code == 200, refreshed.content
-    assert refreshed.json() == {"labs": 4, "exams": 2, "conflicts": 0}
+    assert refreshed.json() == {"labs": 5, "exams": 2, "conflicts": 0}
 
     res = anaesthetist.get(f"/api/v1/cases/{case.uuid}/lab-results/", {"page_size": 100})
-    assert res.status_code == 200 and res.json()["count"] == 14
+    assert res.status_code == 200 and res.json()["count"] == 19
     by_name = {r["name"]: r for r in res.json()["results"]}
     assert (by_name["尿比重"]["arrow"], by_name["尿比重"]["arrow_symbol"], by_name["尿比重"]["abnormal"]) == ("up", "↑", True)
     assert by_name["尿蛋白"]["arrow_symbol"] == "" and by_name["尿蛋白"]["abnormal"] is True
@@ -263,4 +263,4 @@ def test_refresh_without_a_visit_number_is_a_field_error(hospital_sim, api_clien
     assert res.status_code == 400 and "visit_no" in res.json()["error"]["fields"]
     ok = client.post(f"/api/v1/cases/{case.uuid}/clinical-results/refresh/",
                      {"visit_no": sim_patient(hospital_sim, 3)["visit_nos"][-1]}, format="json")
-    assert ok.status_code == 200 and ok.json()["labs"] == 4
+    assert ok.status_code == 200 and ok.json()["labs"] == 5

@@ -13,8 +13,11 @@ pytestmark = pytest.mark.django_db
 def test_lab_reports_carry_ranges_and_flags_consistent_with_values(hospital_sim):
     patient = sim_patients(hospital_sim)[0]
     reports = get_port("lis").list_reports(patient["reg_no"])
-    assert {r.panel_code for r in reports} == {"CBC", "CHEM", "COAG"}
-    results = [res for r in reports for res in r.results]
+    assert {r.panel_code for r in reports} == {"CBC", "CHEM", "COAG", "INFECT"}
+    [infectious] = [r for r in reports if r.panel_code == "INFECT"]  # 术前四项: qualitative text results
+    assert len(infectious.results) == 5 and all(res.numeric_value is None and res.ref_text == "阴性"
+                                                and res.flag in ("N", "H") for res in infectious.results)
+    results = [res for r in reports if r.panel_code != "INFECT" for res in r.results]
     assert len(results) == 10
     for res in results:
         assert res.ref_low is not None and res.ref_high is not None and res.unit is not None
