@@ -588,8 +588,8 @@ def exclusion_create(*, actor, hospital, kind, reason, procedure=None, departmen
 @transaction.atomic
 def exclusion_update(*, actor, exclusion, **changes):
     """Change the reason or switch the exclusion on/off (the target stays: delete and create another)."""
-    exclusion = ScheduleExclusion.objects.select_for_update().select_related("procedure", "department").get(
-        pk=exclusion.pk)
+    exclusion = ScheduleExclusion.objects.select_for_update(of=("self",)).select_related(
+        "procedure", "department").get(pk=exclusion.pk)
     _check_own_hospital(actor, exclusion.hospital_id)
     unexpected = sorted(set(changes) - {"reason", "is_active"})
     if unexpected:
