@@ -181,10 +181,18 @@ class PreopCaseDetailSerializer(serializers.Serializer):
 
 
 class PreopCaseUpdateSerializer(serializers.Serializer):
+    """The manager's fields only: booking-derived fields sent here are refused, not silently ignored."""
+
     companion_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     companion_phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
     remarks = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     version = serializers.IntegerField(required=False, min_value=1)
+
+    def validate(self, attrs):
+        unknown = sorted(set(getattr(self, "initial_data", {}) or {}) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({k: [_("This field cannot be edited here.")] for k in unknown})
+        return attrs
 
 
 class SentMessageSerializer(serializers.Serializer):
