@@ -229,7 +229,7 @@ def rule_update(*, actor, rule, expected_version=None, **changes) -> HighRiskRul
     unknown = set(changes) - set(RULE_FIELDS) - {"key"}
     if unknown:
         raise InvalidInput(fields={k: [_("Unknown field.")] for k in unknown})
-    locked = HighRiskRule.objects.select_for_update().select_related("hospital", "procedure", "department").get(
+    locked = HighRiskRule.objects.select_for_update(of=("self",)).select_related("hospital", "procedure", "department").get(
         pk=rule.pk)
     if expected_version is not None and locked.version != expected_version:
         raise errors.RuleVersionConflict(extra={"version": locked.version})
@@ -260,7 +260,7 @@ def rule_update(*, actor, rule, expected_version=None, **changes) -> HighRiskRul
 def rule_delete(*, actor, rule) -> HighRiskRule | None:
     """Delete a hospital's rule (its default, if it overrode one, applies again). A hospital administrator
     'deleting' a platform default gets a disabled override instead (returned)."""
-    locked = HighRiskRule.objects.select_for_update().select_related("hospital", "procedure", "department").get(
+    locked = HighRiskRule.objects.select_for_update(of=("self",)).select_related("hospital", "procedure", "department").get(
         pk=rule.pk)
     if locked.hospital_id is None and actor is not None and not getattr(actor, "is_superuser", False):
         return rule_update(actor=actor, rule=locked, is_enabled=False)
