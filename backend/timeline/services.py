@@ -413,7 +413,7 @@ def node_definition_create(*, actor, hospital, key: str, management_mode: str = 
 
 
 def _locked(definition, *, actor, expected_version=None) -> NodeDefinition:
-    locked = NodeDefinition.objects.select_for_update().select_related("hospital").get(pk=definition.pk)
+    locked = NodeDefinition.objects.select_for_update(of=("self",)).select_related("hospital").get(pk=definition.pk)
     check_hospital(actor, locked.hospital_id)
     if expected_version is not None and locked.version != expected_version:
         raise errors.DefinitionVersionConflict(extra={"version": locked.version})

@@ -92,15 +92,14 @@ class MyCaseTimelineView(APIView):
 class DefinitionFilter(django_filters.FilterSet):
     hospital = django_filters.UUIDFilter(field_name="hospital__uuid")
     management_mode = django_filters.ChoiceFilter(
-        choices=[("", "every mode"), *ManagementMode.choices], empty_value="__unset__",
-        method="filter_mode")
+        choices=[("*", "rows for every mode"), *ManagementMode.choices], method="filter_mode")
     key = django_filters.CharFilter()
     scope = django_filters.ChoiceFilter(choices=[("default", "default"), ("hospital", "hospital")],
                                         method="filter_scope")
     include_retired = django_filters.BooleanFilter(method="filter_retired")
 
     def filter_mode(self, qs, name, value):
-        return qs if value == "__unset__" else qs.filter(management_mode=value)
+        return qs.filter(management_mode="" if value == "*" else value)
 
     def filter_scope(self, qs, name, value):
         return qs.filter(hospital__isnull=(value == "default"))
