@@ -17,10 +17,12 @@ The life of a surgery application (手术申请单) at the theatre system:
 """
 
 import logging
+import re
 from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -284,19 +286,29 @@ def _mark_withdrawn(app, locked_case, *, reason, actor=None, event=True, refused
 # --- the theatre's answer: callback, polling ---------------------------------------------------------------------
 
 
+def room_code_key(code: str) -> str:
+    """A room code compared loosely: "OR-01", "or 1" and "OR1" are one room (separators, case and leading zeros
+    differ between the theatre system and the platform's configuration)."""
+    cleaned = re.sub(r"[\s\-_./]", "", (code or "").upper())
+    return re.sub(r"(?<!\d)0+(?=\d)", "", cleaned)
+
+
 def _room_for(case, code):
-    """The platform's theatre room with the theatre system's room code, in the case's hospital (else None)."""
+    """The platform's theatre room with the theatre system's room code, in the case's hospital (else None):
+    the exact code first, else the one room whose code is the same loosely (room_code_key)."""
     from org.models import TheatreRoom
 
     if not code:
         return None
     hospital_id = case.ward.department.hospital_id
     rooms = list(TheatreRoom.objects.select_related("suite").filter(
-        code=code, is_active=True, suite__campus__hospital_id=hospital_id)[:2])
-    if len(rooms) != 1:
-        rooms = list(TheatreRoom.objects.select_related("suite").filter(
-            code=code, is_active=True, suite__campus__isnull=True)[:2])
-    return rooms[0] if len(rooms) == 1 else None
+        Q(suite__campus__hospital_id=hospital_id) | Q(suite__campus__isnull=True), is_active=True))
+    for candidates in ([r for r in rooms if r.code == code],
+                       [r for r in rooms if room_code_key(r.code) == room_code_key(code)]):
+        own = [r for r in candidates if r.suite.campus_id is not None] or candidates
+        if len(own) == 1:
+            return own[0]
+    return None
 
 
 @transaction.atomic

@@ -5,9 +5,9 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from catalog.models import Procedure
 from cases.models import CaseState, TheatreScheduleStatus
 from cases.services import case_transition
+from catalog.models import Procedure
 from scheduling.exclusions import exclusion_for, is_excluded
 from scheduling.models import ExclusionKind, ScheduleExclusion, TheatreApplication
 from scheduling.tests.conftest import booked

@@ -5,7 +5,7 @@ callback never undoes a newer state."""
 import json
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from datetime import time as dtime
 
 import pytest
@@ -246,3 +246,16 @@ def test_callbacks_are_signed_fresh_and_once_and_name_a_known_application(world,
         naive = _post(live_server.url, {**body, "scheduled_start": "2030-01-01T08:00:00"})
         assert naive.status_code == 400
     assert SurgicalCase.objects.get(pk=case.pk).events.filter(type="cases.case.theatre_scheduled").count() == 1
+
+
+@pytest.mark.req("S1")
+@pytest.mark.django_db
+def test_room_codes_are_matched_loosely_but_never_confused(world, theatre, send):
+    assert services.room_code_key("OR-01") == services.room_code_key("or 1") == services.room_code_key("OR1")
+    assert services.room_code_key("OR-10") != services.room_code_key("OR-01")
+    case = send(days=1)
+    app = TheatreApplication.objects.get(case=case)
+    theatre.schedule(app.application_no, room="OR4", sequence=1)  # the theatre writes "OR4", we configured "OR-04"
+    services.schedule_poll()
+    case.refresh_from_db()
+    assert case.theatre_room == world["rooms"]["OR-04"]
