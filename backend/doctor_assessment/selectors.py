@@ -36,6 +36,7 @@ def doctor_case_list(user, *, surgeon_ids, date_from: date, date_to: date, high_
     the doctor's wards, with the risk state and the newest decision in the same query."""
     qs = (SurgicalCase.objects
           .select_related("patient", "ward", "department", "surgeon", "procedure", "risk_state")
+          .prefetch_related("patient__identifiers")
           .filter(Q(surgeon_id__in=surgeon_ids) | Q(virtual_surgeon_id__in=surgeon_ids),
                   planned_date__gte=date_from, planned_date__lte=date_to, state__in=states)
           .annotate(latest_decision=_latest("decision"), latest_note=_latest("note"),
@@ -50,6 +51,7 @@ def case_for_assessment(user, uuid) -> SurgicalCase:
     qs = (SurgicalCase.objects
           .select_related("patient", "ward__department__hospital", "department__hospital", "surgeon", "procedure",
                           "risk_state")
+          .prefetch_related("patient__identifiers")
           .annotate(latest_decision=_latest("decision"), latest_note=_latest("note"),
                     latest_author=_latest("author_name"), latest_decided_at=_latest("decided_at")))
     return get_scoped_or_404(qs, user, uuid=uuid)
