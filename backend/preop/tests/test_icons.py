@@ -13,7 +13,15 @@ from cases.services import case_append_event, case_lock
 from preop import services
 from preop.models import CaseIcon, IconRule
 from preop.tests.conftest import deliver, future
-from tests.builders import admin_token, authenticate, make_case, make_department, make_hospital, make_staff, make_ward
+from tests.builders import (
+    admin_token,
+    authenticate,
+    make_case,
+    make_department,
+    make_hospital,
+    make_staff,
+    make_ward,
+)
 
 pytestmark = [pytest.mark.django_db]
 
