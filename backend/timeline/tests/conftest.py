@@ -6,7 +6,6 @@ from django.utils import timezone
 
 from tests.builders import admin_token, make_hospital, make_staff, make_ward
 
-
 OWN_HANDLERS = {"timeline.apply_case_events", "cases.realtime_push"}
 
 

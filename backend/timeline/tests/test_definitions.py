@@ -10,7 +10,15 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
 from org.models import ManagementMode
-from tests.builders import admin_token, authenticate, make_case, make_department, make_hospital, make_staff, make_ward
+from tests.builders import (
+    admin_token,
+    authenticate,
+    make_case,
+    make_department,
+    make_hospital,
+    make_staff,
+    make_ward,
+)
 from timeline.definitions import resolve
 from timeline.models import CaseNode, NodeDefinition
 from timeline.tests.helpers import append
