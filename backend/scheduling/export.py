@@ -58,25 +58,25 @@ class Field:
 
 
 FIELDS: dict[str, Field] = {
-    "planned_date": Field(_("Date"), 12, lambda c: c.planned_date),
-    "session": Field(_("Session"), 8, lambda c: c.get_planned_session_display() if c.planned_session else ""),
+    "planned_date": Field(_("Surgery date"), 12, lambda c: c.planned_date),
+    "session": Field(_("Session (am/pm)"), 8, lambda c: c.get_planned_session_display() if c.planned_session else ""),
     "room": Field(_("Theatre room"), 12, _room),
-    "sequence": Field(_("Sequence"), 6, lambda c: c.theatre_sequence or ""),
+    "sequence": Field(_("Sequence in room"), 6, lambda c: c.theatre_sequence or ""),
     "scheduled_start": Field(_("Planned start"), 10, _start),
     "ward": Field(_("Ward"), 14, lambda c: c.ward.name),
     "department": Field(_("Department"), 14, lambda c: c.department.name),
-    "patient_name": Field(_("Patient"), 10, lambda c: c.patient.name),
+    "patient_name": Field(_("Patient name"), 10, lambda c: c.patient.name),
     "reg_no": Field(_("Registration number"), 14, lambda c: c.patient.reg_no),
     "sex": Field(_("Sex"), 6, lambda c: c.patient.get_sex_display()),
     "age": Field(_("Age"), 6, _age),
-    "diagnosis": Field(_("Diagnosis"), 24, lambda c: c.diagnosis_name),
-    "procedure_name": Field(_("Procedure"), 28, lambda c: c.procedure_name),
+    "diagnosis": Field(_("Pre-operative diagnosis"), 24, lambda c: c.diagnosis_name),
+    "procedure_name": Field(_("Planned procedure"), 28, lambda c: c.procedure_name),
     "procedure_code": Field(_("Procedure code"), 12, lambda c: c.procedure_code),
-    "surgeon": Field(_("Surgeon"), 10, lambda c: c.surgeon.name),
+    "surgeon": Field(_("Operating surgeon"), 10, lambda c: c.surgeon.name),
     "assistants": Field(_("Assistants"), 16, _assistants),
     "anaesthesia_method": Field(
-        _("Anaesthesia"), 12, lambda c: c.get_anaesthesia_method_display() if c.anaesthesia_method else ""),
-    "position": Field(_("Position"), 10, lambda c: c.get_position_display() if c.position else ""),
+        _("Anaesthesia method"), 12, lambda c: c.get_anaesthesia_method_display() if c.anaesthesia_method else ""),
+    "position": Field(_("Surgical position"), 10, lambda c: c.get_position_display() if c.position else ""),
     "expected_duration": Field(_("Expected duration (min)"), 10, lambda c: c.expected_duration_minutes or ""),
     "schedule_status": Field(_("Schedule status"), 14, lambda c: marker_for(c.theatre_schedule_status)["label"]),
     "marker": Field(_("Marker"), 6, lambda c: marker_for(c.theatre_schedule_status)["symbol"]),
@@ -160,7 +160,7 @@ def build_workbook(cases, *, title: str, columns: list[dict], subtitle: str = ""
 
     wb = Workbook()
     ws = wb.active
-    ws.title = _t("Schedule")[:31]
+    ws.title = _t("Theatre schedule")[:31]
     n = len(columns)
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
