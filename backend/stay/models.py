@@ -128,7 +128,7 @@ class CareStage(models.TextChoices):
 class Complication(StayRow):
     occurred_at = models.DateTimeField(_("occurred at"))
     stage = models.CharField(_("stage"), max_length=20, choices=CareStage.choices)
-    grade = models.CharField(_("Clavien–Dindo grade"), max_length=4, choices=ClavienDindo.choices)
+    clavien_dindo_grade = models.CharField(_("Clavien–Dindo grade"), max_length=4, choices=ClavienDindo.choices)
     diagnosis_code = models.CharField(_("diagnosis code (ICD-10)"), max_length=20, blank=True)
     description = models.CharField(_("description"), max_length=500)
     treatment = models.CharField(_("treatment"), max_length=500, blank=True)
@@ -137,7 +137,7 @@ class Complication(StayRow):
         ordering = ["case", "occurred_at"]
 
     def __str__(self):
-        return f"{self.grade} {self.description[:40]}"
+        return f"{self.clavien_dindo_grade} {self.description[:40]}"
 
 
 class AdverseEventKind(models.TextChoices):

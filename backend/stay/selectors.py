@@ -3,11 +3,11 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
 from cases.los import los_level_at
-from cases.models import LOS_LEVEL_RANK, LosAlertLevel, SurgicalCase
+from cases.models import LOS_LEVEL_RANK, LosAlertLevel, PatientIdentifier, SurgicalCase
 from cases.selectors import case_get
 from cases.state_machine import ADMITTED_STATES
 from org.scoping import scope_queryset
@@ -79,7 +79,10 @@ def los_alert_list(principal, *, ward=None, include_all=False, now=None) -> list
     discharge assessment. One query whatever the number of rows."""
     now = now or timezone.now()
     qs = scope_queryset(
-        SurgicalCase.objects.select_related("patient", "ward", "surgeon", "stay_admission"), principal
+        SurgicalCase.objects.select_related("patient", "ward", "surgeon", "stay_admission").prefetch_related(
+            Prefetch("patient__identifiers", queryset=PatientIdentifier.objects.order_by("system"))
+        ),
+        principal,
     ).filter(state__in=ADMITTED_STATES, admitted_at__isnull=False)
     if ward is not None:
         qs = qs.filter(ward=ward)

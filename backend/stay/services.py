@@ -172,8 +172,48 @@ def _admission_commit(*, case, actor, admitted_at, bed_no, note, receipt):
     return admission
 
 
+def _his_stay(case) -> bool:
+    from stay.models import Admission
+
+    return Admission.objects.filter(case=case).exclude(his_encounter_id="").exists()
+
+
 def _sync(case):
     case.refresh_from_db()
+
+
+def admission_import(*, case):
+    """Register with the HIS (A01) a case admitted without this context (the generic `admit` transition, data
+    migrated from before): the Admission row and `stay.admission.registered`, as the system. Idempotent."""
+    from integrations.ports.his import AdtAdmission
+    from stay.models import Admission
+
+    if case.admitted_at is None or Admission.objects.filter(case=case).exists():
+        return None
+    receipt = get_port("his").admit(
+        AdtAdmission(
+            case_no=str(case.uuid), reg_no=case.patient.reg_no, admitted_at=case.admitted_at,
+            department_code=case.department.code, ward_code=case.ward.code, ward_name=case.ward.name,
+            attending_employee_no=case.surgeon.employee_no, diagnosis_code=case.diagnosis_code,
+            diagnosis_name=case.diagnosis_name, procedure_code=case.procedure_code, procedure_name=case.procedure_name,
+        ),
+        idempotency_key=f"adt-a01-{case.uuid}",
+    )
+    with transaction.atomic():
+        locked = case_lock(case)
+        if Admission.objects.filter(case=locked).exists():
+            return None
+        admission = Admission.objects.create(
+            case=locked, ward=locked.ward, patient=locked.patient, admitted_at=locked.admitted_at,
+            admission_no=receipt.admission_no, his_visit_no=receipt.visit_no, his_encounter_id=receipt.encounter_id,
+            bed_no=receipt.bed_no,
+        )
+        case_append_event(locked, type="stay.admission.registered", actor=None, occurred_at=locked.admitted_at,
+                          payload={"admission": str(admission.uuid), "admission_no": admission.admission_no,
+                                   "bed_no": admission.bed_no, "his_visit_no": admission.his_visit_no})
+        audit_record(actor=None, system=True, action="create", target=admission,
+                     after={"case": str(locked.uuid), "admission_no": admission.admission_no, "imported": True})
+    return admission
 
 
 # --- theatre times ---------------------------------------------------------------------------------------------
@@ -291,9 +331,11 @@ def _incident_lock(case, actor, occurred_at, field="occurred_at"):
 
 
 @transaction.atomic
-def complication_record(*, case, actor, occurred_at, stage, grade, description, diagnosis_code="", treatment=""):
+def complication_record(*, case, actor, occurred_at, stage, clavien_dindo_grade, description, diagnosis_code="",
+                        treatment=""):
+    grade = clavien_dindo_grade
     if grade not in ClavienDindo.values:
-        raise InvalidInput(fields={"grade": [_("Unknown Clavien–Dindo grade.")]})
+        raise InvalidInput(fields={"clavien_dindo_grade": [_("Unknown Clavien–Dindo grade.")]})
     if stage not in CareStage.values:
         raise InvalidInput(fields={"stage": [_("Unknown stage.")]})
     if not (description or "").strip():
@@ -310,7 +352,7 @@ def complication_record(*, case, actor, occurred_at, stage, grade, description, 
         raise InvalidInput(fields=problems)
     row = Complication.objects.create(
         case=locked, ward=locked.ward, patient=locked.patient, recorded_by=actor_info(actor)["user"],
-        occurred_at=occurred_at, stage=stage, grade=grade, description=description.strip(),
+        occurred_at=occurred_at, stage=stage, clavien_dindo_grade=grade, description=description.strip(),
         diagnosis_code=(diagnosis_code or "").strip(), treatment=(treatment or "").strip(),
     )
     case_append_event(locked, type="stay.complication.recorded", actor=actor, occurred_at=occurred_at,
@@ -447,7 +489,7 @@ def discharge_record(*, case, actor, disposition, instructions: dict, discharged
     event = locked.events.filter(type="cases.case.discharged").order_by("-sequence").first()
     readiness = (event.payload or {}).get("discharge_assessment") if event else None
     assessment = (DischargeAssessment.objects.filter(uuid=readiness["uuid"]).first() if readiness else None)
-    has_stay = hasattr(locked, "stay_admission") and bool(locked.stay_admission.his_encounter_id)
+    has_stay = _his_stay(locked)
     row = Discharge.objects.create(
         case=locked, ward=locked.ward, patient=locked.patient, recorded_by=actor_info(actor)["user"],
         discharged_at=discharged_at, disposition=disposition, assessment=assessment if assessment and
@@ -462,6 +504,31 @@ def discharge_record(*, case, actor, disposition, instructions: dict, discharged
                  after={"disposition": disposition, "override_reason": row.override_reason,
                         "assessment": str(assessment.uuid) if assessment else None})
     _sync(case)
+    return row
+
+
+@transaction.atomic
+def discharge_import(*, case, disposition, instructions: dict, follow_up_date=None):
+    """The discharge facts of a case discharged without this context (the generic transition, data migrated from
+    before): the Discharge row and `stay.discharge.instructions_given`, as the system. Idempotent."""
+    from stay.rules import latest_assessment
+
+    locked = case_lock(case)
+    if locked.discharged_at is None or Discharge.objects.filter(case=locked).exists():
+        return None
+    cleaned = _clean_instructions(instructions)
+    assessment = latest_assessment(locked, before=locked.discharged_at)
+    row = Discharge.objects.create(
+        case=locked, ward=locked.ward, patient=locked.patient, discharged_at=locked.discharged_at,
+        disposition=disposition, assessment=assessment if assessment and assessment.passed else None,
+        instructions=cleaned, follow_up_date=follow_up_date,
+        his_status=HisSyncStatus.PENDING if _his_stay(locked) else HisSyncStatus.NOT_APPLICABLE,
+    )
+    case_append_event(locked, type="stay.discharge.instructions_given", actor=None, occurred_at=locked.discharged_at,
+                      payload={"discharge": str(row.uuid), "disposition": disposition, "topics": sorted(cleaned),
+                               "follow_up_date": follow_up_date, "override": False})
+    audit_record(actor=None, system=True, action="create", target=row, after={"disposition": disposition,
+                                                                              "imported": True})
     return row
 
 

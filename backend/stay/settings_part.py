@@ -19,6 +19,7 @@ ENUM_NAME_OVERRIDES: dict = {
     "AdverseEventHarmEnum": "stay.models.HarmLevel",
     "DischargeDispositionEnum": "stay.models.DischargeDisposition",
     "InpatientTransferReasonEnum": "stay.models.TransferReason",
+    "LosAlertLevelEnum": "cases.models.LosAlertLevel",
 }
 SETTINGS: dict = {
     # PADS total needed for "ready for home" (Chung: ≥ 9 of 10); an item scored 0 never passes.

@@ -67,7 +67,7 @@ class TheatreTimesInput(serializers.Serializer):
 class ComplicationInput(serializers.Serializer):
     occurred_at = _PastTime()
     stage = serializers.ChoiceField(choices=CareStage.choices)
-    grade = serializers.ChoiceField(choices=ClavienDindo.choices)
+    clavien_dindo_grade = serializers.ChoiceField(choices=ClavienDindo.choices)
     description = serializers.CharField(max_length=500)
     diagnosis_code = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     treatment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
@@ -112,7 +112,7 @@ class InstructionsSerializer(serializers.Serializer):
 assert tuple(InstructionsSerializer().fields) == INSTRUCTION_TOPICS
 
 
-class DischargeInput(serializers.Serializer):
+class DischargeWithInstructionsInput(serializers.Serializer):
     discharged_at = _PastTime(required=False)
     disposition = serializers.ChoiceField(choices=DischargeDisposition.choices)
     instructions = InstructionsSerializer()
@@ -179,7 +179,7 @@ class ComplicationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Complication
-        fields = ["uuid", "occurred_at", "stage", "grade", "diagnosis_code", "description", "treatment",
+        fields = ["uuid", "occurred_at", "stage", "clavien_dindo_grade", "diagnosis_code", "description", "treatment",
                   "recorded_by", "created_at"]
 
 

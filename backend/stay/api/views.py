@@ -216,10 +216,10 @@ class DischargeWithInstructionsView(APIView):
 
     permission_classes = [requires(perms.DISCHARGE.slug)]
 
-    @extend_schema(request=s.DischargeInput, responses={201: s.StayRecordSerializer})
+    @extend_schema(request=s.DischargeWithInstructionsInput, responses={201: s.StayRecordSerializer})
     def post(self, request, uuid):
         case = _case(request, uuid)
-        v = _input(s.DischargeInput, request)
+        v = _input(s.DischargeWithInstructionsInput, request)
         services.discharge_record(case=case, actor=request.user, **v)
         return _record(request, case, status.HTTP_201_CREATED)
 

@@ -8,7 +8,12 @@ import requests
 from django.utils import timezone
 
 from core.errors import ExternalServiceError
-from integrations.adapters.fhir_adt import admission_resource, apply_discharge, apply_transfer, map_adt_encounter
+from integrations.adapters.fhir_adt import (
+    admission_resource,
+    apply_discharge,
+    apply_transfer,
+    map_adt_encounter,
+)
 from integrations.ports.his import AdtAdmission, AdtDischarge, AdtTransfer
 from integrations.registry import get_port
 from integrations.testing import sim_get

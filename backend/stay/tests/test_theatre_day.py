@@ -128,15 +128,15 @@ def test_complications_adverse_events_and_unplanned_returns_are_structured(admit
     client = client_for(doctor)
     url = f"/api/v1/cases/{case.uuid}"
     complication = client.post(f"{url}/complications/", {
-        "occurred_at": _t(2).isoformat(), "stage": "recovery", "grade": "IIIb", "description": "术后腹腔出血",
+        "occurred_at": _t(2).isoformat(), "stage": "recovery", "clavien_dindo_grade": "IIIb", "description": "术后腹腔出血",
         "diagnosis_code": "T81.0", "treatment": "全麻下腹腔镜探查止血"}, format="json")
     assert complication.status_code == 201, complication.json()
-    assert complication.json()["grade"] == "IIIb" and complication.json()["recorded_by"]["uuid"] == str(doctor.uuid)
+    assert complication.json()["clavien_dindo_grade"] == "IIIb" and complication.json()["recorded_by"]["uuid"] == str(doctor.uuid)
     bad_grade = client.post(f"{url}/complications/", {"occurred_at": _t(2).isoformat(), "stage": "recovery",
-                                                       "grade": "VI", "description": "x"}, format="json")
-    assert bad_grade.status_code == 400 and "grade" in bad_grade.json()["error"]["fields"]
+                                                       "clavien_dindo_grade": "VI", "description": "x"}, format="json")
+    assert bad_grade.status_code == 400 and "clavien_dindo_grade" in bad_grade.json()["error"]["fields"]
     intra_before = client.post(f"{url}/complications/", {"occurred_at": _t(4.5).isoformat(), "stage": "intraoperative",
-                                                          "grade": "I", "description": "x"}, format="json")
+                                                          "clavien_dindo_grade": "I", "description": "x"}, format="json")
     assert intra_before.status_code == 400
     returned = client.post(f"{url}/unplanned-returns/", {
         "occurred_at": _t(1.5).isoformat(), "reason": "术后出血再次手术", "procedure_name": "腹腔镜探查止血术",
