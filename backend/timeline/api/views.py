@@ -42,7 +42,7 @@ class CaseTimelineView(APIView):
 
     permission_classes = [requires(VIEW_CASES.slug, VIEW_TIMELINE.slug)]
 
-    @extend_schema(responses=s.StaffTimelineSerializer)
+    @extend_schema(responses=s.StaffTimelineSerializer, operation_id="cases_timeline_nodes_list")
     def get(self, request, uuid):
         case = case_selectors.case_get(request.user, uuid)
         data = selectors.staff_timeline(case)
@@ -57,7 +57,7 @@ class CaseTimelineNodeView(APIView):
 
     permission_classes = [requires(VIEW_CASES.slug, VIEW_TIMELINE.slug)]
 
-    @extend_schema(responses=s.StaffNodeDetailSerializer,
+    @extend_schema(responses=s.StaffNodeDetailSerializer, operation_id="cases_timeline_node_retrieve",
                    parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The node's key")])
     def get(self, request, uuid, slug):
         case = case_selectors.case_get(request.user, uuid)
@@ -75,7 +75,7 @@ class MyCaseTimelineView(APIView):
 
     permission_classes = [IsPatient]
 
-    @extend_schema(responses=s.PatientTimelineSerializer,
+    @extend_schema(responses=s.PatientTimelineSerializer, operation_id="my_cases_timeline_retrieve",
                    parameters=[OpenApiParameter("uuid", str, OpenApiParameter.PATH)])
     def get(self, request, uuid):
         case = case_selectors.patient_case_list(request.user).filter(uuid=uuid).first()
