@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from clinical.models import Arrow, ExamKind, ExamReport, Flag, LabReport, LabResult
+from clinical.models import Arrow, ExamImage, ExamKind, ExamReport, Flag, LabReport, LabResult
 
 
 def seed_rows(*, ward, patient, case) -> None:
@@ -16,6 +16,9 @@ def seed_rows(*, ward, patient, case) -> None:
     LabResult.objects.create(report=report, code="718-7", name="血红蛋白", value="98", numeric_value=Decimal("98"),
                              unit="g/L", ref_low=Decimal("115"), ref_high=Decimal("150"), flag=Flag.LOW,
                              arrow=Arrow.DOWN)
-    ExamReport.objects.create(patient=patient, visit_no=visit_no, report_no=f"ESEED{patient.pk:08d}",
-                              kind=ExamKind.ECG, code="ECG12", name="十二导联心电图", findings="窦性心律。",
-                              conclusion="窦性心律，正常心电图", abnormal=False, issued_at=now, fetched_at=now)
+    exam = ExamReport.objects.create(patient=patient, visit_no=visit_no, report_no=f"ESEED{patient.pk:08d}",
+                                     kind=ExamKind.ECG, code="ECG12", name="十二导联心电图", findings="窦性心律。",
+                                     conclusion="窦性心律，正常心电图", abnormal=False, issued_at=now, fetched_at=now,
+                                     images_synced_at=now)
+    ExamImage.objects.create(report=exam, image_id=f"IMG-SEED-{patient.pk}", title="十二导联心电图 波形",
+                             content_type="image/png", declared_size=9_000_000, status="too_large", fetched_at=now)
