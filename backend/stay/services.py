@@ -474,9 +474,6 @@ def discharge_record(*, case, actor, disposition, instructions: dict, discharged
     if disposition not in DischargeDisposition.values:
         raise InvalidInput(fields={"disposition": [_("Unknown discharge disposition.")]})
     cleaned = _clean_instructions(instructions)
-    if disposition == DischargeDisposition.DEATH:
-        raise InvalidInput(fields={"disposition": [_("Record a death through the hospital's death registration, "
-                                                     "not as a day-surgery discharge.")]})
     locked = case_lock_for_change(case, actor=actor, slug=perms.DISCHARGE.slug)
     if Discharge.objects.filter(case=locked).exists():
         raise errors.AlreadyDischarged()
