@@ -54,14 +54,14 @@ class HighRiskQuerySerializer(serializers.Serializer):
 
 
 # --- lists --------------------------------------------------------------------------------------------------------
-class FlagSerializer(serializers.Serializer):
+class HighRiskFlagSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=FindingCategory.choices)
     code = serializers.CharField()
     label = serializers.CharField()
     rule = serializers.CharField(allow_blank=True)
 
 
-class ResultsSummarySerializer(serializers.Serializer):
+class DoctorResultsSummarySerializer(serializers.Serializer):
     labs = serializers.IntegerField()
     labs_abnormal = serializers.IntegerField()
     labs_critical = serializers.IntegerField()
@@ -76,7 +76,7 @@ class ResultsSummarySerializer(serializers.Serializer):
     pull_error = serializers.CharField(allow_blank=True)
 
 
-class LatestDecisionSerializer(serializers.Serializer):
+class DoctorLatestDecisionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     note = serializers.CharField(allow_blank=True)
     author = serializers.CharField()
@@ -148,19 +148,19 @@ class DoctorPatientSerializer(serializers.Serializer):
         state = _risk(case)
         return list(state.categories) if state else []
 
-    @extend_schema_field(FlagSerializer(many=True))
+    @extend_schema_field(HighRiskFlagSerializer(many=True))
     def get_flags(self, case) -> list:
         state = _risk(case)
         return list(state.flags) if state else []
 
-    @extend_schema_field(ResultsSummarySerializer)
+    @extend_schema_field(DoctorResultsSummarySerializer)
     def get_results(self, case) -> dict:
         if _risk(case) is None:
-            return ResultsSummarySerializer({**_EMPTY_SUMMARY, "window_from": None, "window_to": None,
+            return DoctorResultsSummarySerializer({**_EMPTY_SUMMARY, "window_from": None, "window_to": None,
                                              "evaluated_at": None, "pulled_at": None, "pull_error": ""}).data
-        return ResultsSummarySerializer(summary_of(case)).data
+        return DoctorResultsSummarySerializer(summary_of(case)).data
 
-    @extend_schema_field(LatestDecisionSerializer(allow_null=True))
+    @extend_schema_field(DoctorLatestDecisionSerializer(allow_null=True))
     def get_latest_decision(self, case) -> dict | None:
         decision = getattr(case, "latest_decision", None)
         if not decision:
@@ -177,7 +177,7 @@ class DoctorPatientSerializer(serializers.Serializer):
         return state is None or state.changed_at is None or decided >= state.changed_at
 
 
-class FindingSerializer(serializers.Serializer):
+class HighRiskFindingSerializer(serializers.Serializer):
     uuid = serializers.UUIDField()
     rule = serializers.SerializerMethodField()
     rule_key = serializers.CharField()
@@ -202,7 +202,7 @@ class FindingSerializer(serializers.Serializer):
         return str(finding.exam_report.uuid) if finding.exam_report_id else None
 
 
-class AssessmentSerializer(serializers.ModelSerializer):
+class DoctorDecisionSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author_name")
     decision_display = serializers.CharField(source="get_decision_display")
 
@@ -212,26 +212,26 @@ class AssessmentSerializer(serializers.ModelSerializer):
                   "case_version"]
 
 
-class AssessmentInputSerializer(serializers.Serializer):
+class DoctorDecisionInputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     expected_version = serializers.IntegerField(required=False, min_value=1,
                                                 help_text=_("The case version the doctor saw"))
 
 
-class CaseAssessmentSerializer(serializers.Serializer):
+class DoctorCaseWorkspaceSerializer(serializers.Serializer):
     """The assessment workspace of one case: the case, its findings, its results in the window, the decisions."""
 
     case = DoctorPatientSerializer()
     version = serializers.IntegerField()
-    findings = FindingSerializer(many=True)
+    findings = HighRiskFindingSerializer(many=True)
     labs = ClinicalLabResultSerializer(many=True)
     exams = ClinicalExamReportSerializer(many=True)
-    assessments = AssessmentSerializer(many=True)
+    assessments = DoctorDecisionSerializer(many=True)
     can_decide = serializers.BooleanField()
 
 
-class PullResultSerializer(serializers.Serializer):
+class DoctorResultsPullSerializer(serializers.Serializer):
     labs = serializers.IntegerField()
     exams = serializers.IntegerField()
     images = serializers.IntegerField()
@@ -292,7 +292,7 @@ class HighRiskRuleVersionSerializer(serializers.ModelSerializer):
         fields = ["version", "action", "snapshot", "actor_name", "at"]
 
 
-class AssessmentSettingsSerializer(serializers.Serializer):
+class DoctorAssessmentSettingsSerializer(serializers.Serializer):
     results_window_days = serializers.IntegerField(min_value=1, max_value=365, required=False)
     pull_ahead_days = serializers.IntegerField(min_value=0, max_value=30, required=False)
     custom = serializers.BooleanField(read_only=True)

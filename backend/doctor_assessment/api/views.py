@@ -89,7 +89,7 @@ def _workspace(request, case):
         and services.is_own_case(request.user, case)
         and case.state in ("draft", "pending_pool", "booked"),
     }
-    return s.CaseAssessmentSerializer(data).data
+    return s.DoctorCaseWorkspaceSerializer(data).data
 
 
 class DoctorCaseView(APIView):
@@ -98,7 +98,7 @@ class DoctorCaseView(APIView):
 
     permission_classes = [requires(VIEW_CASES.slug, VIEW_RESULTS.slug, VIEW_FINDINGS.slug)]
 
-    @extend_schema(tags=TAGS, responses=s.CaseAssessmentSerializer)
+    @extend_schema(tags=TAGS, responses=s.DoctorCaseWorkspaceSerializer)
     def get(self, request, uuid):
         case = selectors.case_for_assessment(request.user, uuid)
         data = _workspace(request, case)
@@ -117,20 +117,20 @@ class DoctorCaseAssessmentView(APIView):
             return [requires(VIEW_CASES.slug, RECORD_PREOP_ASSESSMENT.slug)()]
         return super().get_permissions()
 
-    @extend_schema(tags=TAGS, responses=s.AssessmentSerializer(many=True))
+    @extend_schema(tags=TAGS, responses=s.DoctorDecisionSerializer(many=True))
     def get(self, request, uuid):
         case = selectors.case_for_assessment(request.user, uuid)
-        rows = s.AssessmentSerializer(selectors.case_assessments(case), many=True).data
+        rows = s.DoctorDecisionSerializer(selectors.case_assessments(case), many=True).data
         audit_patient_read(request.user, case, detail="doctor assessments")
         return Response(rows)
 
-    @extend_schema(tags=TAGS, request=s.AssessmentInputSerializer, responses={201: s.AssessmentSerializer})
+    @extend_schema(tags=TAGS, request=s.DoctorDecisionInputSerializer, responses={201: s.DoctorDecisionSerializer})
     def post(self, request, uuid):
         case = selectors.case_for_assessment(request.user, uuid)
-        v = _body(s.AssessmentInputSerializer, request)
+        v = _body(s.DoctorDecisionInputSerializer, request)
         row = services.assessment_record(case=case, actor=request.user, decision=v["decision"], note=v["note"],
                                          expected_version=v.get("expected_version"))
-        return Response(s.AssessmentSerializer(row).data, status=status.HTTP_201_CREATED)
+        return Response(s.DoctorDecisionSerializer(row).data, status=status.HTTP_201_CREATED)
 
 
 class DoctorCaseFindingListView(APIView):
@@ -138,10 +138,10 @@ class DoctorCaseFindingListView(APIView):
 
     permission_classes = [requires(VIEW_CASES.slug, VIEW_FINDINGS.slug)]
 
-    @extend_schema(tags=TAGS, responses=s.FindingSerializer(many=True))
+    @extend_schema(tags=TAGS, responses=s.HighRiskFindingSerializer(many=True))
     def get(self, request, uuid):
         case = selectors.case_for_assessment(request.user, uuid)
-        rows = s.FindingSerializer(selectors.case_findings(case), many=True).data
+        rows = s.HighRiskFindingSerializer(selectors.case_findings(case), many=True).data
         audit_patient_read(request.user, case, detail="high-risk findings")
         return Response(rows)
 
@@ -152,11 +152,11 @@ class DoctorCaseResultsPullView(APIView):
 
     permission_classes = [requires(VIEW_CASES.slug, REFRESH_RESULTS.slug, VIEW_FINDINGS.slug)]
 
-    @extend_schema(tags=TAGS, request=None, responses=s.PullResultSerializer)
+    @extend_schema(tags=TAGS, request=None, responses=s.DoctorResultsPullSerializer)
     def post(self, request, uuid):
         case = selectors.case_for_assessment(request.user, uuid)
         outcome = services.results_pull(case, actor=request.user)
-        return Response(s.PullResultSerializer(outcome).data)
+        return Response(s.DoctorResultsPullSerializer(outcome).data)
 
 
 # --- administration (Y9) ------------------------------------------------------------------------------------------
@@ -183,12 +183,7 @@ class HighRiskRuleListView(APIView):
         return Response(s.HighRiskRuleSerializer(rule).data, status=status.HTTP_201_CREATED)
 
 
-class HighRiskRuleDetailView(APIView):
-    """One rule. Changing (or deleting) a platform default as a hospital administrator creates the hospital's
-    own version of it (deleting: a disabled one); the default stays for the other hospitals."""
-
-    permission_classes = [requires(MANAGE_RULES.slug), SecondFactor]
-
+class _RuleLookup:
     def _rule(self, uuid):
         rule = HighRiskRule.objects.select_related("hospital", "procedure", "department").filter(uuid=uuid).first()
         own = services.actor_hospital(self.request.user)
@@ -197,6 +192,13 @@ class HighRiskRuleDetailView(APIView):
         if not visible:
             raise NotFound()
         return rule
+
+
+class HighRiskRuleDetailView(_RuleLookup, APIView):
+    """One rule. Changing (or deleting) a platform default as a hospital administrator creates the hospital's
+    own version of it (deleting: a disabled one); the default stays for the other hospitals."""
+
+    permission_classes = [requires(MANAGE_RULES.slug), SecondFactor]
 
     @extend_schema(tags=ADMIN_TAGS, responses=s.HighRiskRuleSerializer)
     def get(self, request, uuid):
@@ -218,15 +220,14 @@ class HighRiskRuleDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class HighRiskRuleVersionListView(HighRiskRuleDetailView):
+class HighRiskRuleVersionListView(_RuleLookup, APIView):
     """Every saved version of a rule (who, when, what), newest first."""
+
+    permission_classes = [requires(MANAGE_RULES.slug), SecondFactor]
 
     @extend_schema(tags=ADMIN_TAGS, responses=s.HighRiskRuleVersionSerializer(many=True))
     def get(self, request, uuid):
         return Response(s.HighRiskRuleVersionSerializer(selectors.rule_versions(self._rule(uuid)), many=True).data)
-
-    patch = None
-    delete = None
 
 
 class AssessmentSettingsView(APIView):
@@ -241,12 +242,12 @@ class AssessmentSettingsView(APIView):
             raise NotFound()
         return hospital
 
-    @extend_schema(tags=ADMIN_TAGS, responses=s.AssessmentSettingsSerializer)
+    @extend_schema(tags=ADMIN_TAGS, responses=s.DoctorAssessmentSettingsSerializer)
     def get(self, request):
-        return Response(s.AssessmentSettingsSerializer(services.settings_for(self._hospital(request))).data)
+        return Response(s.DoctorAssessmentSettingsSerializer(services.settings_for(self._hospital(request))).data)
 
-    @extend_schema(tags=ADMIN_TAGS, request=s.AssessmentSettingsSerializer, responses=s.AssessmentSettingsSerializer)
+    @extend_schema(tags=ADMIN_TAGS, request=s.DoctorAssessmentSettingsSerializer, responses=s.DoctorAssessmentSettingsSerializer)
     def put(self, request):
-        v = _body(s.AssessmentSettingsSerializer, request)
+        v = _body(s.DoctorAssessmentSettingsSerializer, request)
         result = services.assessment_settings_update(actor=request.user, hospital=self._hospital(request), **v)
-        return Response(s.AssessmentSettingsSerializer(result).data)
+        return Response(s.DoctorAssessmentSettingsSerializer(result).data)
