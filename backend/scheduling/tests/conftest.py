@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 
 import pytest
 import requests
+from django.db import transaction
 from django.utils import timezone
 
 from cases.services import case_transition
@@ -80,11 +81,27 @@ def world(db):
 
 @pytest.fixture
 def deliver(django_capture_on_commit_callbacks):
-    """Run `fn` and deliver the outbox messages it commits (the handlers run as a worker would, in-process)."""
+    """Run `fn`, then deliver the outbox messages it wrote to the scheduling handlers, as a worker would (each in
+    its own transaction, recorded as delivered). Other contexts' consumers are left out to keep these tests fast
+    and independent of them; the transactional tests here run every consumer for real."""
+    from core.models import OutboxDelivery, OutboxMessage
+    from core.outbox import handlers_for
 
     def run(fn, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return fn(*args, **kwargs)
+        last = OutboxMessage.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        with django_capture_on_commit_callbacks(execute=False):
+            result = fn(*args, **kwargs)
+        while True:
+            messages = list(OutboxMessage.objects.filter(id__gt=last).order_by("id"))
+            if not messages:
+                return result
+            for message in messages:
+                last = message.id
+                for handler in handlers_for(message.topic):
+                    if handler.name.startswith("scheduling."):
+                        with transaction.atomic():
+                            handler.func(message)
+                            OutboxDelivery.objects.create(message=message, handler=handler.name)
 
     return run
 
