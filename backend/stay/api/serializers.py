@@ -311,3 +311,13 @@ class StayOptionsSerializer(serializers.Serializer):
     instruction_topics = serializers.ListField(child=serializers.CharField())
     pads_items = PadsItemSerializer(many=True)
     pads_ready_score = serializers.IntegerField()
+
+
+class MyDischargeSerializer(serializers.ModelSerializer):
+    """What the patient app shows: no staff names, no HIS internals, no override reasons."""
+
+    instructions = InstructionsSerializer()
+
+    class Meta:
+        model = Discharge
+        fields = ["discharged_at", "disposition", "instructions", "follow_up_date"]

@@ -14,6 +14,8 @@ urlpatterns = [
     path("cases/<uuid:uuid>/discharge-with-instructions/", views.DischargeWithInstructionsView.as_view(),
          name="stay-discharge"),
     path("cases/<uuid:uuid>/inpatient-transfer/", views.InpatientTransferView.as_view(), name="stay-inpatient-transfer"),
+    path("my/cases/<uuid:uuid>/discharge-instructions/", views.MyDischargeInstructionsView.as_view(),
+         name="stay-my-discharge-instructions"),
     path("stay/alerts/", views.LosAlertListView.as_view(), name="stay-alerts"),
     path("stay/options/", views.StayOptionsView.as_view(), name="stay-options"),
     path("stay/theatre-events/", views.TheatreEventView.as_view(), name="stay-theatre-events"),

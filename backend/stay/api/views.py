@@ -306,3 +306,25 @@ class TheatreEventView(APIView):
         rows = services.theatre_times_import(case=case, times=v["times"])
         return Response(s.TheatreTimeSerializer(rows, many=True).data)
 
+
+
+class MyDischargeInstructionsView(APIView):
+    """A patient's own discharge instructions (出院指导), 离院方式 and review date; 404 before discharge or for
+    another patient's case."""
+
+    def get_permissions(self):
+        from accounts.permissions import IsPatient
+
+        return [IsPatient()]
+
+    @extend_schema(responses=s.MyDischargeSerializer)
+    def get(self, request, uuid):
+        from accounts.patient_scope import patient_queryset
+        from stay.models import Discharge
+
+        discharge = patient_queryset(Discharge.objects.select_related("case"), request.user).filter(
+            case__uuid=uuid).first()
+        if discharge is None:
+            raise NotFound()
+        audit_patient_read(request.user, discharge.case, detail="own discharge instructions")
+        return Response(s.MyDischargeSerializer(discharge).data)

@@ -16,6 +16,7 @@ from integrations.testing import sim_get, sim_post
 from stay.models import Discharge, DischargeAssessment
 from stay.rules import pads_score
 from stay.services import discharge_his_resend
+from tests.builders import make_patient
 
 pytestmark = [pytest.mark.django_db, pytest.mark.req("G3")]
 
@@ -180,3 +181,21 @@ def test_his_refusal_and_outage_of_the_a03(hospital_sim, operated, nurse, client
     Discharge.objects.filter(case=case).update(created_at=timezone.now() - timedelta(hours=1))
     assert discharge_his_resend() == 1  # the periodic resend delivers it
     assert Discharge.objects.get(case=case).his_status == "sent"
+
+
+def test_the_patient_reads_their_own_discharge_instructions(hospital_sim, operated, nurse, client_for):
+    from rest_framework.test import APIClient
+
+    from tests.builders import authenticate, make_patient_account
+
+    case = operated()
+    own = authenticate(APIClient(), make_patient_account(patient=case.patient))
+    assert own.get(f"/api/v1/my/cases/{case.uuid}/discharge-instructions/").status_code == 404  # not yet
+    _assess(client_for(nurse), case, READY)
+    _discharge(client_for(nurse), case)
+    body = own.get(f"/api/v1/my/cases/{case.uuid}/discharge-instructions/").json()
+    assert body["instructions"]["warning_signs"] == INSTRUCTIONS["warning_signs"] and body["disposition"] == "1"
+    assert "override_reason" not in body and "his_status" not in body
+    other = authenticate(APIClient(), make_patient_account(patient=make_patient()))
+    assert other.get(f"/api/v1/my/cases/{case.uuid}/discharge-instructions/").status_code == 404
+    assert client_for(nurse).get(f"/api/v1/my/cases/{case.uuid}/discharge-instructions/").status_code == 403
