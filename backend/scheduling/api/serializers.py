@@ -47,19 +47,19 @@ class ScheduleQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class MarkerSerializer(serializers.Serializer):
+class ScheduleMarkerSerializer(serializers.Serializer):
     key = serializers.CharField()
     symbol = serializers.CharField()
     colour = serializers.CharField()
     label = serializers.CharField()
 
 
-class RefSerializer(serializers.Serializer):
+class ScheduleRefSerializer(serializers.Serializer):
     uuid = serializers.UUIDField()
     name = serializers.CharField()
 
 
-class RoomSerializer(serializers.Serializer):
+class ScheduleRoomSerializer(serializers.Serializer):
     uuid = serializers.UUIDField(allow_null=True)
     code = serializers.CharField()
     name = serializers.CharField()
@@ -100,27 +100,27 @@ class ScheduleRowSerializer(serializers.Serializer):
     scheduled_start = serializers.DateTimeField(allow_null=True)
     application = serializers.SerializerMethodField()
 
-    def get_marker(self, case) -> MarkerSerializer:
+    def get_marker(self, case) -> ScheduleMarkerSerializer:
         return marker_for(case.theatre_schedule_status)
 
-    def get_problem(self, case) -> MarkerSerializer(allow_null=True):
+    def get_problem(self, case) -> ScheduleMarkerSerializer(allow_null=True):
         app = current_application(case)
         if not has_problem(app):
             return None
         return {"key": app.status, "symbol": PROBLEM_MARKER["symbol"], "colour": PROBLEM_MARKER["colour"],
                 "label": f"{PROBLEM_MARKER['label']}: {app.get_status_display()}"}
 
-    def get_ward(self, case) -> RefSerializer:
+    def get_ward(self, case) -> ScheduleRefSerializer:
         return {"uuid": case.ward.uuid, "name": case.ward.name}
 
     def get_patient(self, case) -> dict:
         p = case.patient
         return {"uuid": str(p.uuid), "name": p.name, "reg_no": p.reg_no, "sex": p.sex}
 
-    def get_surgeon(self, case) -> RefSerializer:
+    def get_surgeon(self, case) -> ScheduleRefSerializer:
         return {"uuid": case.surgeon.uuid, "name": case.surgeon.name}
 
-    def get_room(self, case) -> RoomSerializer(allow_null=True):
+    def get_room(self, case) -> ScheduleRoomSerializer(allow_null=True):
         if case.theatre_room_id:
             room = case.theatre_room
             return {"uuid": room.uuid, "code": room.code, "name": room.name}
@@ -146,7 +146,7 @@ class SchedulePageSerializer(serializers.Serializer):
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)
     counts = ScheduleCountsSerializer()
-    markers = MarkerSerializer(many=True)
+    markers = ScheduleMarkerSerializer(many=True)
     results = ScheduleRowSerializer(many=True)
 
 
