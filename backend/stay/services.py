@@ -29,7 +29,7 @@ from cases.services import (
 from cases.state_machine import ADMITTED_STATES, get_transition, refusal_for
 from core.errors import DomainError, ExternalServiceError, InvalidInput, NotAllowed, NotFound
 from integrations.registry import get_port
-from org.models import Bed, ManagementMode
+from org.models import Bed, ManagementMode, Ward
 from org.scoping import ward_scope_for
 from stay import errors
 from stay import permissions as perms
@@ -154,6 +154,8 @@ def _admission_commit(*, case, actor, admitted_at, bed_no, note, receipt):
     locked = case_transition(case=case, transition="admit", actor=actor, occurred_at=admitted_at)
     if Admission.objects.filter(case=locked).exists():  # a concurrent registration won the race
         raise errors.AlreadyAdmitted()
+    if bed_no:  # beds of a ward are given out one admission at a time (two nurses, one bed)
+        Ward.objects.select_for_update().filter(pk=locked.ward_id).first()
     _check_bed(locked, bed_no)
     admission = Admission.objects.create(
         case=locked, ward=locked.ward, patient=locked.patient, recorded_by=actor_info(actor)["user"],
@@ -249,8 +251,11 @@ def theatre_times_record(*, case, actor, times: dict, reason: str = "", source: 
     if not _day_started(locked):
         raise errors.NotInStay(extra={"state": locked.state})
     now = _now()
+    left_at = locked.discharged_at or locked.transferred_at
     for point, at in times.items():
         _check_time(at, point, now=now, not_before=locked.admitted_at)
+        if left_at is not None and at > left_at:
+            raise InvalidInput(fields={point: [_("This cannot be after the patient left the day-surgery ward.")]})
     existing = {row.point: row for row in TheatreTime.objects.filter(case=locked)}
     merged = {p: row.at for p, row in existing.items()} | dict(times)
     problems = theatre_order_problems(merged)
