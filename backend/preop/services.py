@@ -96,12 +96,14 @@ def case_icons_apply(payload: dict) -> list[str]:
     Runs in the caller's transaction (the outbox handler's). Idempotent and order-safe: each icon remembers the
     sequence of the event that last changed it; an older or the same event changes nothing.
     """
+    from org.models import Ward
+
+    hospital_id = Ward.objects.filter(pk=payload.get("ward")).values_list("department__hospital_id", flat=True).first()
+    decisions = decide(rules_for_hospital(hospital_id), payload["type"], payload) if hospital_id else []
+    if not decisions:
+        return []  # most case events (transitions) light no icon: the case row is not even locked
     case = _lock_case_for_icons(payload["case"])
     if case is None:
-        return []
-    rules = rules_for_hospital(_hospital_id(case))
-    decisions = decide(rules, payload["type"], payload)
-    if not decisions:
         return []
     sequence = int(payload["sequence"])
     occurred_at = payload.get("occurred_at") or timezone.now()
