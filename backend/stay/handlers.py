@@ -13,3 +13,21 @@ def send_discharge_to_his(message):
     case = SurgicalCase.objects.filter(uuid=message.payload.get("case")).first()
     if case is not None:
         discharge_send_to_his(case=case)
+
+
+@outbox_handler("cases.case.cancelled", name="stay.his_cancelled_after_admission")
+def send_cancelled_stay_to_his(message):
+    """A patient admitted and then sent home without the operation (cancelled after arrival) leaves the HIS stay
+    too: ADT A03 — 非医嘱离院 when the patient asked for it, else 医嘱离院."""
+    from cases.models import CancelReason, CaseState, SurgicalCase
+    from stay.models import DischargeDisposition
+    from stay.services import discharge_send_to_his
+
+    payload = message.payload
+    if payload.get("from_state") != CaseState.ADMITTED:
+        return
+    case = SurgicalCase.objects.filter(uuid=payload.get("case")).first()
+    if case is not None:
+        own_request = (payload.get("data") or {}).get("reason_code") == CancelReason.PATIENT_REQUEST
+        discharge_send_to_his(case=case, disposition=DischargeDisposition.AGAINST_ADVICE if own_request
+                              else DischargeDisposition.ORDERED)

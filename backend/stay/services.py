@@ -534,7 +534,7 @@ def discharge_import(*, case, disposition, instructions: dict, follow_up_date=No
     return row
 
 
-def discharge_send_to_his(*, case) -> str:
+def discharge_send_to_his(*, case, disposition: str | None = None) -> str:
     """ADT A03 for the case's discharge (outbox handler / resend job). Returns the resulting HIS status.
 
     A transient failure raises (the outbox retries with backoff); a refusal is recorded on the row (FAILED)."""
@@ -547,7 +547,7 @@ def discharge_send_to_his(*, case) -> str:
         return HisSyncStatus.NOT_APPLICABLE
     if row is not None and row.his_status == HisSyncStatus.SENT:
         return row.his_status
-    disposition = row.disposition if row else DischargeDisposition.ORDERED
+    disposition = row.disposition if row else (disposition or DischargeDisposition.ORDERED)
     try:
         get_port("his").discharge(
             AdtDischarge(encounter_id=admission.his_encounter_id, discharged_at=case.discharged_at,

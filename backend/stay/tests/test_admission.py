@@ -98,3 +98,18 @@ def test_future_admission_time_is_refused(hospital_sim, scheduled_case, nurse, c
     case = scheduled_case()
     response = _admit(client_for(nurse), case, admitted_at=(timezone.now() + timezone.timedelta(hours=2)).isoformat())
     assert response.status_code == 400 and "admitted_at" in response.json()["error"]["fields"]
+
+
+def test_a_patient_sent_home_after_admission_leaves_the_his_stay_too(hospital_sim, scheduled_case, nurse, client_for):
+    from core.models import OutboxMessage
+    from core.outbox import deliver_message
+
+    case = scheduled_case()
+    assert _admit(client_for(nurse), case).status_code == 201
+    response = client_for(nurse).post(f"/api/v1/cases/{case.uuid}/cancel/", {
+        "reason_code": "patient_request", "reason_text": "患者入院后决定暂不手术"}, format="json")
+    assert response.status_code == 200, response.json()
+    deliver_message(OutboxMessage.objects.filter(topic="cases.case.cancelled", key=str(case.uuid)).latest("id").id)
+    [encounter] = sim_get(hospital_sim, "adt/encounters", case=str(case.uuid))["encounters"]
+    assert encounter["status"] == "finished"
+    assert encounter["hospitalization"]["dischargeDisposition"]["coding"][0]["code"] == "4"  # 非医嘱离院
