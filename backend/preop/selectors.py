@@ -3,7 +3,7 @@ built from prefetched rows (icons are CaseIcon rows kept by the rules handler), 
 same few queries as a page of one."""
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
@@ -371,7 +371,8 @@ def cancellation_stats(principal, *, date_from, date_to, ward=None, basis="cance
     if basis == "planned":
         qs = qs.filter(planned_date__gte=date_from, planned_date__lte=date_to)
     else:
-        qs = qs.filter(ended_at__gte=_start(date_from), ended_at__lt=_start(date_to + timedelta(days=1)))
+        first, last = max(date_from, EARLIEST), min(date_to, LATEST)  # datetimes near year 1 / 9999 overflow
+        qs = qs.filter(ended_at__gte=_start(first), ended_at__lt=_start(last + timedelta(days=1)))
     rows = list(qs.values("cancel_reason_code", "cancel_stage", "cancelled_by_type", "cancelled_by_id"))
     staff_ids = {r["cancelled_by_id"] for r in rows if r["cancelled_by_type"] == "staff" and r["cancelled_by_id"]}
     roles = defaultdict(set)
@@ -402,6 +403,9 @@ def cancellation_stats(principal, *, date_from, date_to, ward=None, basis="cance
                      for code in sorted(stages, key=lambda c: (-stages[c], c))],
         "by_initiator": [{"code": c, "count": initiators[c]} for c in sorted(initiators, key=lambda c: (-initiators[c], c))],
     }
+
+
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
 
 def _start(day):

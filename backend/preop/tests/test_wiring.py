@@ -63,3 +63,25 @@ def test_an_unbound_login_marks_nothing(world, hospital_sim):
                             format="json").status_code == 200
     deliver()
     assert not CaseEvent.objects.filter(type="patient.app.logged_in").exists() and _icons(case) == set()
+
+
+@pytest.mark.req("P2")
+def test_the_anaesthesia_result_sms_to_the_patient_counts_as_a_message_sent(world):
+    from types import SimpleNamespace
+    from uuid import uuid4
+
+    from django.db import transaction
+
+    from anaesthesia.handlers import _timeline
+
+    case = make_case("booked", ward=world["ward_a"], planned_date=future(3))
+    assessment = SimpleNamespace(case_id=case.pk, case=case, uuid=uuid4())
+    with transaction.atomic():
+        for recipient, status in (("surgeon", "sent"), ("patient", "rejected"), ("patient", "sent")):
+            _timeline(assessment, SimpleNamespace(recipient=recipient, status=status, external_id="m1", detail=""),
+                      "13810077009")
+    [sent] = CaseEvent.objects.filter(case=case, type="messaging.message.sent")
+    assert sent.payload == {"channel": "sms", "kind": "anaesthesia_result", "status": "sent"}
+    assert CaseEvent.objects.filter(case=case, type="anaesthesia.clinic.sms_sent").count() == 3
+    deliver()
+    assert _icons(case) == {"messages_sent"}
