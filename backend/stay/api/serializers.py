@@ -321,3 +321,56 @@ class MyDischargeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Discharge
         fields = ["discharged_at", "disposition", "instructions", "follow_up_date"]
+
+
+class IncidentQuery(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    ward = serializers.UUIDField(required=False)
+    kind = serializers.MultipleChoiceField(choices=["complication", "adverse_event", "unplanned_return"],
+                                           required=False)
+
+    def validate(self, attrs):
+        if attrs["date_to"] < attrs["date_from"]:
+            raise serializers.ValidationError({"date_to": [_("The end date is before the start date.")]})
+        if (attrs["date_to"] - attrs["date_from"]).days > 92:
+            raise serializers.ValidationError({"date_to": [_("Choose a period of at most 93 days.")]})
+        return attrs
+
+
+class IncidentCaseSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    procedure_name = serializers.CharField()
+    state = serializers.CharField()
+
+
+class IncidentSerializer(serializers.Serializer):
+    """One row of the quality review list: what happened, how bad, to whom, when."""
+
+    kind = serializers.ChoiceField(choices=["complication", "adverse_event", "unplanned_return"])
+    uuid = serializers.UUIDField(source="row.uuid")
+    occurred_at = serializers.DateTimeField(source="row.occurred_at")
+    case = IncidentCaseSerializer(source="row.case")
+    patient = RefSerializer(source="row.patient")
+    ward = RefSerializer(source="row.ward")
+    code = serializers.SerializerMethodField(help_text="Clavien–Dindo grade, adverse-event kind, or '' (return)")
+    harm = serializers.SerializerMethodField()
+    never_event = serializers.SerializerMethodField()
+    description = serializers.SerializerMethodField()
+
+    def get_code(self, obj) -> str:
+        row = obj["row"]
+        return {"complication": getattr(row, "clavien_dindo_grade", ""),
+                "adverse_event": getattr(row, "kind", "")}.get(obj["kind"], "")
+
+    def get_harm(self, obj) -> str:
+        return getattr(obj["row"], "harm", "")
+
+    def get_never_event(self, obj) -> bool:
+        from stay.models import NEVER_EVENTS
+
+        return obj["kind"] == "adverse_event" and obj["row"].kind in NEVER_EVENTS
+
+    def get_description(self, obj) -> str:
+        row = obj["row"]
+        return getattr(row, "description", "") or getattr(row, "reason", "")

@@ -17,6 +17,7 @@ urlpatterns = [
     path("my/cases/<uuid:uuid>/discharge-instructions/", views.MyDischargeInstructionsView.as_view(),
          name="stay-my-discharge-instructions"),
     path("stay/alerts/", views.LosAlertListView.as_view(), name="stay-alerts"),
+    path("stay/incidents/", views.IncidentListView.as_view(), name="stay-incidents"),
     path("stay/options/", views.StayOptionsView.as_view(), name="stay-options"),
     path("stay/theatre-events/", views.TheatreEventView.as_view(), name="stay-theatre-events"),
 ]

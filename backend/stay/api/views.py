@@ -328,3 +328,24 @@ class MyDischargeInstructionsView(APIView):
             raise NotFound()
         audit_patient_read(request.user, discharge.case, detail="own discharge instructions")
         return Response(s.MyDischargeSerializer(discharge).data)
+
+
+class IncidentListView(APIView):
+    """Quality review: complications (Clavien–Dindo), adverse events (never events flagged) and unplanned returns
+    to theatre in the caller's wards over a period (≤ 93 days), newest first."""
+
+    permission_classes = [requires(perms.VIEW_STAY.slug)]
+
+    @extend_schema(parameters=[s.IncidentQuery], responses=s.IncidentSerializer(many=True))
+    def get(self, request):
+        q = s.IncidentQuery(data=request.query_params)
+        q.is_valid(raise_exception=True)
+        v = q.validated_data
+        ward = None
+        if v.get("ward"):
+            ward = Ward.objects.filter(uuid=v["ward"]).first()
+            if ward is None or not ward_scope_for(request.user).allows_ward(ward.pk):
+                raise InvalidInput(fields={"ward": [_("Unknown ward.")]})
+        rows = selectors.incident_list(request.user, date_from=v["date_from"], date_to=v["date_to"], ward=ward,
+                                       kinds=sorted(v.get("kind") or selectors.INCIDENT_KINDS))
+        return Response(s.IncidentSerializer(rows, many=True).data)

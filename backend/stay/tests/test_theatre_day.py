@@ -211,3 +211,32 @@ def test_the_theatre_system_pushes_time_points_signed(admitted, api_client):
     assert api_client.generic("POST", path, missing, content_type="application/json", **{
         f"HTTP_{k.upper().replace('-', '_')}": v for k, v in signed_headers(
             "ANAES-SYS", "s3cret-theatre", method="POST", path=path, body=missing).items()}).status_code == 404
+
+
+@pytest.mark.req("G3")
+def test_quality_review_list_of_incidents(admitted, nurse, doctor, client_for):
+    case = admitted()
+    theirs = make_case("admitted", ward=make_ward(), admitted_at=timezone.now() - timedelta(hours=5))
+    _times(client_for(nurse), case, room_in=_t(4), incision=_t(3.8), surgery_end=_t(3), room_out=_t(2.9))
+    from stay.services import adverse_event_record, complication_record
+
+    complication_record(case=case, actor=doctor, occurred_at=_t(2), stage="recovery", clavien_dindo_grade="II",
+                        description="术后尿潴留，予导尿")
+    adverse_event_record(case=case, actor=nurse, kind="wrong_patient", occurred_at=_t(1), harm="none",
+                         description="核对时发现腕带信息错误，已纠正")
+    adverse_event_record(case=theirs, actor=None, kind="fall", occurred_at=_t(1), harm="none", description="跌倒")
+    quality = make_staff("quality_manager", ward=case.ward)
+    today = timezone.localdate().isoformat()
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    response = client_for(quality).get("/api/v1/stay/incidents/", {"date_from": yesterday, "date_to": today})
+    assert response.status_code == 200, response.json()
+    assert len(response.json()) == 3  # the quality office sees every ward
+    rows = client_for(nurse).get("/api/v1/stay/incidents/", {"date_from": yesterday, "date_to": today}).json()
+    assert [(r["kind"], r["code"], r["never_event"]) for r in rows] == [
+        ("adverse_event", "wrong_patient", True), ("complication", "II", False)]  # the ward's own, newest first
+    assert rows[1]["case"]["uuid"] == str(case.uuid)
+    only = client_for(quality).get("/api/v1/stay/incidents/", {"date_from": yesterday, "date_to": today,
+                                                                "kind": "complication"}).json()
+    assert [r["kind"] for r in only] == ["complication"]
+    too_long = client_for(quality).get("/api/v1/stay/incidents/", {"date_from": "2026-01-01", "date_to": today})
+    assert too_long.status_code == 400 and "date_to" in too_long.json()["error"]["fields"]
