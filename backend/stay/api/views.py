@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -330,11 +330,13 @@ class MyDischargeInstructionsView(APIView):
         return Response(s.MyDischargeSerializer(discharge).data)
 
 
-class IncidentListView(APIView):
+class IncidentListView(generics.GenericAPIView):
     """Quality review: complications (Clavien–Dindo), adverse events (never events flagged) and unplanned returns
-    to theatre in the caller's wards over a period (≤ 93 days), newest first."""
+    to theatre in the caller's wards over a period (≤ 93 days), newest first, paginated."""
 
     permission_classes = [requires(perms.VIEW_STAY.slug)]
+    serializer_class = s.IncidentSerializer
+    filter_backends = []
 
     @extend_schema(parameters=[s.IncidentQuery], responses=s.IncidentSerializer(many=True))
     def get(self, request):
@@ -348,4 +350,5 @@ class IncidentListView(APIView):
                 raise InvalidInput(fields={"ward": [_("Unknown ward.")]})
         rows = selectors.incident_list(request.user, date_from=v["date_from"], date_to=v["date_to"], ward=ward,
                                        kinds=sorted(v.get("kind") or selectors.INCIDENT_KINDS))
-        return Response(s.IncidentSerializer(rows, many=True).data)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(s.IncidentSerializer(page, many=True).data)

@@ -230,13 +230,14 @@ def test_quality_review_list_of_incidents(admitted, nurse, doctor, client_for):
     yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
     response = client_for(quality).get("/api/v1/stay/incidents/", {"date_from": yesterday, "date_to": today})
     assert response.status_code == 200, response.json()
-    assert len(response.json()) == 3  # the quality office sees every ward
+    assert response.json()["count"] == 3  # the quality office sees every ward
     rows = client_for(nurse).get("/api/v1/stay/incidents/", {"date_from": yesterday, "date_to": today}).json()
+    rows = rows["results"]
     assert [(r["kind"], r["code"], r["never_event"]) for r in rows] == [
         ("adverse_event", "wrong_patient", True), ("complication", "II", False)]  # the ward's own, newest first
     assert rows[1]["case"]["uuid"] == str(case.uuid)
     only = client_for(quality).get("/api/v1/stay/incidents/", {"date_from": yesterday, "date_to": today,
                                                                 "kind": "complication"}).json()
-    assert [r["kind"] for r in only] == ["complication"]
+    assert [r["kind"] for r in only["results"]] == ["complication"]
     too_long = client_for(quality).get("/api/v1/stay/incidents/", {"date_from": "2026-01-01", "date_to": today})
     assert too_long.status_code == 400 and "date_to" in too_long.json()["error"]["fields"]
