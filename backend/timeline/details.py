@@ -69,7 +69,8 @@ def _messages(case, events):
     messages = [{"channel": (e.payload or {}).get("channel", ""), "kind": (e.payload or {}).get("kind", ""),
                  "status": (e.payload or {}).get("status", ""), "sent_at": e.occurred_at}
                 for e in events if e.type == "messaging.message.sent"]
-    return {"booking_notices": sent, "messages": messages}, []
+    return {"booking_notices": sent, "messages": messages}, [
+        _link("messages", _("Messages sent"), "preop-case-messages", uuid=case.uuid)]
 
 
 def _education(case, events):
@@ -113,7 +114,8 @@ def _preop_assessment(case, events):
         "results": _results_summary(case),
     }
     return facts, [*_result_links(case),
-                   _link("doctor_assessment", _("Doctor assessment"), "doctor-case-assessment", uuid=case.uuid)]
+                   _link("doctor_assessment", _("Doctor assessment"), "doctor-case-assessment", uuid=case.uuid),
+                   _link("findings", _("High-risk findings"), "doctor-case-findings", uuid=case.uuid)]
 
 
 def _anaesthesia(case, events):
@@ -151,7 +153,7 @@ def _admission(case, events):
     data = (registered.payload or {}) if registered else {}
     facts = {"admitted_at": case.admitted_at, "admission_no": data.get("admission_no", ""),
              "bed_no": data.get("bed_no", ""), "his_visit_no": data.get("his_visit_no", "")}
-    return facts, []
+    return facts, [_link("stay", _("Stay record"), "stay-record", uuid=case.uuid)]
 
 
 def _operation(case, events):
@@ -159,7 +161,7 @@ def _operation(case, events):
              "incision_end_at": case.incision_end_at, "theatre_out_at": case.theatre_out_at,
              "operated_at": case.operated_at,
              "theatre_times": [(e.payload or {}) for e in events if e.type == "stay.theatre_time.recorded"]}
-    return facts, []
+    return facts, [_link("theatre_times", _("Theatre times"), "stay-theatre-times", uuid=case.uuid)]
 
 
 def _discharge(case, events):
@@ -173,7 +175,9 @@ def _discharge(case, events):
         "education_read": [{"title": (e.payload or {}).get("title", ""), "read_at": e.occurred_at}
                            for e in events if e.type == "education.material.read"],
     }
-    return facts, []
+    return facts, [_link("discharge_assessments", _("Discharge assessments"), "stay-discharge-assessments",
+                         uuid=case.uuid),
+                   _link("stay", _("Stay record"), "stay-record", uuid=case.uuid)]
 
 
 def _follow_up(case, events):

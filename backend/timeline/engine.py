@@ -62,6 +62,7 @@ class Change:
     from_state: str
     to_state: str
     event: CaseEvent | None
+    started: bool = False
 
 
 @dataclass
@@ -142,9 +143,8 @@ class Projection:
         ))
         change = self.changes.get(definition.key)
         if change is None:
-            self.changes[definition.key] = Change(definition.key, from_state, to_state, event)
-        else:
-            change.to_state, change.event = to_state, event
+            change = self.changes[definition.key] = Change(definition.key, from_state, to_state, event)
+        change.to_state, change.event, change.started = to_state, event, node.started_at is not None
         if event is not None:
             node.last_event = event
         self.dirty.add(definition.key)

@@ -11,6 +11,7 @@ Configuration (Y6), each change audited and versioned:
 After a change, the active cases it concerns are rebuilt in the background (after commit).
 """
 
+import json
 import logging
 import re
 from datetime import time
@@ -87,7 +88,7 @@ def _push(case, changes):
             for account in accounts:
                 publish_on_commit(patient_group(account), NODE_CHANGED,
                                   {"case": str(case.uuid), "node": change.key,
-                                   "state": patient_state(change.to_state, started=True)})
+                                   "state": patient_state(change.to_state, started=change.started)})
 
 
 def patient_state(state, *, started) -> str:
@@ -223,6 +224,8 @@ def _clean_trigger(value, field):
     if not isinstance(matchers, list) or len(matchers) > MAX_MATCHERS:
         raise InvalidInput(fields={field: [_("Give a matcher or a list of at most %(n)d matchers.")
                                            % {"n": MAX_MATCHERS}]})
+    if "\\u0000" in json.dumps(matchers):
+        raise InvalidInput(fields={field: [_("The text contains characters that are not allowed.")]})
     cleaned = []
     for matcher in matchers:
         matcher = event_matcher_clean(matcher, field)

@@ -234,7 +234,9 @@ class _DefinitionFields(serializers.Serializer):
 
 class NodeDefinitionCreateSerializer(_DefinitionFields):
     hospital = serializers.SlugRelatedField(slug_field="uuid", queryset=Hospital.objects.all(), allow_null=True,
-                                            help_text="Null: a platform default (superusers only)")
+                                            required=False,
+                                            help_text="Your hospital when left out; null: a platform default "
+                                                      "(superusers only)")
     management_mode = serializers.ChoiceField(choices=[("", _("every mode")), *ManagementMode.choices],
                                               required=False, default="")
     key = serializers.CharField(max_length=40)

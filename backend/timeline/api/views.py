@@ -5,6 +5,7 @@ their own cases.
 """
 
 import django_filters
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -140,6 +141,11 @@ class NodeDefinitionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         if not data.is_valid():
             raise _errors(data)
         values = dict(data.validated_data)
+        if "hospital" not in values:
+            values["hospital"] = services.actor_hospital(request.user)
+        source = values.get("copy_from")
+        if source is not None and not selectors.definition_list(request.user).filter(pk=source.pk).exists():
+            raise InvalidInput(fields={"copy_from": [_("Unknown node definition.")]})
         definition = services.node_definition_create(actor=request.user, **values)
         return Response(s.NodeDefinitionSerializer(definition).data, status=status.HTTP_201_CREATED)
 

@@ -157,9 +157,10 @@ def test_invalid_definitions_are_refused_field_by_field(world, admin_client):
     assert "expected_anchor_ref" in refused(expected_anchor="event", expected_anchor_ref="")
     assert "audience" in refused(audience="everyone")
     # A loop of node anchors: a → b → a.
-    ok = admin_client.post(URL, {**base, "key": "node_a", "expected_anchor": "node",
+    own_hospital = {k: v for k, v in base.items() if k != "hospital"}  # left out: the administrator's hospital
+    ok = admin_client.post(URL, {**own_hospital, "key": "node_a", "expected_anchor": "node",
                                  "expected_anchor_ref": "booking"}, format="json")
-    assert ok.status_code == 201
+    assert ok.status_code == 201 and ok.json()["hospital"] == str(world["hospital"].uuid)
     ok = admin_client.post(URL, {**base, "key": "node_b", "expected_anchor": "node",
                                  "expected_anchor_ref": "node_a"}, format="json")
     assert ok.status_code == 201
