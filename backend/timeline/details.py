@@ -200,12 +200,25 @@ BUILDERS = {
 }
 
 
-def node_detail(case, definition) -> dict:
-    """{kind, facts, links, events} for one node of one case (staff)."""
+# Clinical content: shown only to holders of clinical.view_results (as on the results endpoints themselves).
+RESULT_FACTS = ("results", "findings", "high_risk")
+RESULT_LINKS = ("lab_results", "exam_reports", "findings")
+RESULT_EVENTS = ("clinical.findings.flagged", "clinical.results.fetched")
+
+
+def node_detail(case, definition, *, actor) -> dict:
+    """{kind, facts, links, events} for one node of one case, as `actor` (staff, already authorised) may see it."""
+    from accounts.permissions import has_permission
+    from clinical.permissions import VIEW_RESULTS
+
     events = [e for e in CaseEvent.objects.filter(case=case).order_by("sequence")
               if any(trigger_fires(getattr(definition, t), e.type, event_payload(e)) for t in TRIGGERS)]
     builder = BUILDERS.get(definition.detail_kind)
     facts, links = builder(case, events) if builder else ({}, [])
+    if not has_permission(actor, VIEW_RESULTS.slug):
+        facts = {k: v for k, v in facts.items() if k not in RESULT_FACTS}
+        links = [link for link in links if link and link["rel"] not in RESULT_LINKS]
+        events = [e for e in events if e.type not in RESULT_EVENTS]
     return {
         "kind": definition.detail_kind,
         "facts": facts,

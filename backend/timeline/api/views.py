@@ -65,7 +65,7 @@ class CaseTimelineNodeView(APIView):
         view = selectors.staff_node(case, slug)
         if view is None:
             raise errors.NodeNotFound()
-        view.detail = details.node_detail(case, view.definition)
+        view.detail = details.node_detail(case, view.definition, actor=request.user)
         audit_patient_read(request.user, case, detail=f"timeline node {slug}"[:300])
         return Response(s.StaffNodeDetailSerializer(view).data)
 

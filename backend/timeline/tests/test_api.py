@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
 from cases.services import case_record_milestone
@@ -129,6 +130,12 @@ def test_assessment_node_shows_decisions_findings_and_results_with_links(world, 
     assert hrefs["exam_reports"] == f"/api/v1/cases/{booked.uuid}/exam-reports/"
     # The link works for the same user (the results endpoint itself is ward-scoped and audited).
     assert client.get(hrefs["lab_results"]).status_code == 200
+    # Staff without the results permission (follow-up nurses) see the decision, not the clinical content.
+    followup = authenticate(APIClient(), make_staff("followup_nurse", ward=world["ward"]))
+    detail = followup.get(f"/api/v1/cases/{booked.uuid}/timeline-nodes/preop_assessment/").json()["detail"]
+    assert detail["facts"]["status"] == "passed" and "results" not in detail["facts"]
+    assert "findings" not in detail["facts"] and "lab_results" not in {link["rel"] for link in detail["links"]}
+    assert all(e["type"] != "clinical.findings.flagged" for e in detail["events"])
 
 
 @pytest.mark.req("T3")
