@@ -220,3 +220,17 @@ def test_rebuild_by_replaying_events_equals_the_incremental_projection(world, ru
     CaseTimeline.objects.filter(case=case).delete()
     services.timeline_rebuild(case)
     assert projection(case) == incremental
+
+
+@pytest.mark.req("T1")
+def test_the_overdue_job_is_scheduled_and_runs_as_a_task(world, run):
+    from django.conf import settings
+
+    from timeline.tasks import mark_overdue
+
+    assert settings.CELERY_BEAT_SCHEDULE["timeline.mark_overdue"]["task"] == "timeline.mark_overdue"
+    case = run(make_case, "booked", ward=world["ward"], planned_date=later())
+    CaseNode.objects.filter(case=case, key="preop_education").update(
+        deadline_at=timezone.now() - timedelta(minutes=1))  # a candidate for the job (it re-checks the rules)
+    assert mark_overdue.delay().get() == 1
+    assert states(case)["preop_education"] == "pending"  # the real deadline (7 days ahead) has not passed
