@@ -7,7 +7,8 @@ so the matcher is data, not code::
 
 - `types`: shell-style patterns on the event type ("cases.case.*"); at least one.
 - `where` (optional): dotted paths into the event payload, each with the list of accepted values; every path
-  must match. A path that is missing matches nothing (so a rule never fires on an event it cannot read).
+  must match. A path that is missing matches nothing (so a rule never fires on an event it cannot read). A path
+  whose value is a list matches when any of its items is accepted ("data.categories": ["infectious", ...]).
 
 `event_matcher_clean(value, field)` validates admin input (raising InvalidInput with a field message) and
 returns the normalised form; `event_matches(matcher, type, payload)` answers one event.
@@ -41,9 +42,16 @@ def event_matches(matcher: dict, event_type: str, payload: dict | None = None) -
         return False
     for path, accepted in (matcher.get("where") or {}).items():
         value = _lookup(payload or {}, path)
-        if value is _MISSING or value not in accepted:
+        if value is _MISSING:
+            return False
+        items = value if isinstance(value, list) else [value]
+        if not any(_scalar(item) and item in accepted for item in items):
             return False
     return True
+
+
+def _scalar(value) -> bool:
+    return isinstance(value, str | int | float | bool) or value is None
 
 
 def event_matcher_clean(value, field: str = "matcher") -> dict:

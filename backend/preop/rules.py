@@ -1,7 +1,7 @@
 """Evaluating icon rules against case events (one mechanism for every icon; no per-card queries).
 
-`icon_event_matches` is core.event_rules.event_matches plus one extension: a `where` path whose value in the
-event is a list matches when any of its items is accepted ("data.categories" of clinical.findings.flagged).
+Matching is core.event_rules.event_matches (a `where` path whose value is a list matches when any item is accepted:
+"data.categories" of clinical.findings.flagged).
 
 `effective_rules(hospital_ids)` resolves, per hospital, the platform defaults overridden by the hospital's own
 rows with the same key (an inactive override switches a default off). One query for any number of hospitals.
@@ -11,35 +11,6 @@ from dataclasses import dataclass
 
 from core.event_rules import event_matches
 from preop.models import IconRule
-
-_MISSING = object()
-
-
-def _lookup(payload, path):
-    value = payload
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return _MISSING
-        value = value[part]
-    return value
-
-
-def icon_event_matches(matcher: dict, event_type: str, payload: dict | None) -> bool:
-    if not matcher:
-        return False
-    payload = payload or {}
-    where = matcher.get("where") or {}
-    listed = {path: accepted for path, accepted in where.items() if isinstance(_lookup(payload, path), list)}
-    if not listed:
-        return event_matches(matcher, event_type, payload)
-    rest = {"types": matcher.get("types", []), "where": {p: v for p, v in where.items() if p not in listed}}
-    if not event_matches(rest, event_type, payload):
-        return False
-    for path, accepted in listed.items():
-        items = [item for item in _lookup(payload, path) if isinstance(item, str | int | bool) or item is None]
-        if not any(item in accepted for item in items):
-            return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -53,9 +24,9 @@ def decide(rules, event_type: str, payload: dict) -> list[Decision]:
     """What one event does to the icons under `rules` (set wins over clear within a rule)."""
     decisions = []
     for rule in rules:
-        if icon_event_matches(rule.set_on, event_type, payload):
+        if event_matches(rule.set_on, event_type, payload):
             decisions.append(Decision(rule.key, rule.icon_class, True))
-        elif icon_event_matches(rule.clear_on, event_type, payload):
+        elif event_matches(rule.clear_on, event_type, payload):
             decisions.append(Decision(rule.key, rule.icon_class, False))
     return decisions
 

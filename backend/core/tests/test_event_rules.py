@@ -16,6 +16,14 @@ def test_type_patterns_and_payload_conditions():
     assert not event_matches({"types": ["cases.case.*"]}, "consent.document.completed", {})
 
 
+def test_a_list_in_the_payload_matches_when_any_item_is_accepted():
+    flagged = {"types": ["clinical.findings.flagged"], "where": {"data.categories": ["infectious"]}}
+    assert event_matches(flagged, "clinical.findings.flagged", {"data": {"categories": ["lab_threshold", "infectious"]}})
+    assert not event_matches(flagged, "clinical.findings.flagged", {"data": {"categories": ["lab_threshold"]}})
+    assert not event_matches(flagged, "clinical.findings.flagged", {"data": {"categories": []}})
+    assert not event_matches(flagged, "clinical.findings.flagged", {"data": {"categories": [["infectious"]]}})
+
+
 def test_a_missing_path_matches_nothing():
     assert not event_matches(ASSESSED, "cases.case.preop_assessment_recorded", {"data": {}})
     assert not event_matches(ASSESSED, "cases.case.preop_assessment_recorded", None)
