@@ -89,17 +89,15 @@ def _current(views) -> str | None:
 
 
 def definition_list(actor):
-    """Platform defaults and the actor's hospital's rows (superusers and staff with all hospitals: every row)."""
+    """Platform defaults and the actor's hospital's rows (superusers and platform administrators — staff without a
+    department — every row)."""
     from timeline.services import actor_hospital
 
     qs = NodeDefinition.objects.select_related("hospital", "created_by", "updated_by")
-    if getattr(actor, "is_superuser", False):
-        return qs
     hospital = actor_hospital(actor)
-    condition = Q(hospital__isnull=True)
-    if hospital is not None:
-        condition |= Q(hospital=hospital)
-    return qs.filter(condition)
+    if getattr(actor, "is_superuser", False) or hospital is None:
+        return qs
+    return qs.filter(Q(hospital__isnull=True) | Q(hospital=hospital))
 
 
 def definition_versions(definition):

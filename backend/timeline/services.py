@@ -209,11 +209,15 @@ def actor_hospital(actor):
 
 
 def check_hospital(actor, hospital_id):
-    """Platform defaults: superusers (and the system). A hospital's nodes: its own staff (superusers any)."""
+    """As for the other hospital configuration (risk knowledge base, consent forms): staff of a hospital manage
+    their own hospital's nodes, never the platform defaults or another hospital's; superusers, the system and
+    platform administrators (staff without a department) manage any."""
     if actor is None or getattr(actor, "is_superuser", False):
         return
     own = actor_hospital(actor)
-    if hospital_id is None or own is None or own.pk != hospital_id:
+    if own is None:
+        return
+    if hospital_id is None or own.pk != hospital_id:
         raise errors.HospitalNotAllowed()
 
 

@@ -199,10 +199,8 @@ class NodeDefinitionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         if not query.is_valid():
             raise _errors(query)
         hospital = query.validated_data.get("hospital")
-        if hospital is not None and not request.user.is_superuser:
-            own = services.actor_hospital(request.user)
-            if own is None or own.pk != hospital.pk:
-                raise errors.HospitalNotAllowed()
+        if hospital is not None:
+            services.check_hospital(request.user, hospital.pk)
         hospital = hospital or services.actor_hospital(request.user)
         rows = resolve(hospital.pk if hospital else None, query.validated_data["management_mode"],
                        include_hidden=True)

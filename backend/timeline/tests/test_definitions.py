@@ -192,6 +192,11 @@ def test_only_the_hospitals_own_administrators_configure_it(world, api_client):
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {admin_token(world['admin'])}")
     response = api_client.patch(f"{URL}{default('booking').uuid}/", {"name": "改"}, format="json")
     assert response.status_code == 403
+    # A platform administrator (no department, as for the other hospital configuration) maintains the defaults.
+    platform = make_staff("hospital_admin")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {admin_token(platform)}")
+    response = api_client.patch(f"{URL}{default('booking').uuid}/", {"patient_name": "预约成功啦"}, format="json")
+    assert response.status_code == 200 and response.json()["version"] == 2
     # Admin endpoints need the admin-web login (password + SMS code).
     authenticate(api_client, world["admin"])
     assert api_client.post(URL, payload, format="json").status_code == 403
