@@ -1,5 +1,6 @@
 """Input and output serializers of the timeline API."""
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -71,7 +72,14 @@ class StaffNodeSerializer(serializers.Serializer):
     state_changed_at = serializers.DateTimeField(source="node.state_changed_at", allow_null=True, default=None)
     last_event = serializers.SerializerMethodField()
     definition = serializers.SerializerMethodField()
+    detail_url = serializers.SerializerMethodField(help_text="The node with its details (T3)")
     history = NodeTransitionSerializer(many=True)
+
+    def get_detail_url(self, view) -> str:
+        case = self.context.get("case")
+        if case is None:
+            return ""
+        return reverse("v1:case-timeline-node", kwargs={"uuid": case.uuid, "slug": view.definition.key})
 
     def get_patient_name(self, view) -> str:
         return view.definition.patient_name or view.definition.name

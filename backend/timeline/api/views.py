@@ -48,7 +48,7 @@ class CaseTimelineView(APIView):
         case = case_selectors.case_get(request.user, uuid)
         data = selectors.staff_timeline(case)
         audit_patient_read(request.user, case, detail="timeline")
-        return Response(s.StaffTimelineSerializer(data).data)
+        return Response(s.StaffTimelineSerializer(data, context={"case": case}).data)
 
 
 @extend_schema(tags=TAGS)
@@ -67,7 +67,7 @@ class CaseTimelineNodeView(APIView):
             raise errors.NodeNotFound()
         view.detail = details.node_detail(case, view.definition, actor=request.user)
         audit_patient_read(request.user, case, detail=f"timeline node {slug}"[:300])
-        return Response(s.StaffNodeDetailSerializer(view).data)
+        return Response(s.StaffNodeDetailSerializer(view, context={"case": case}).data)
 
 
 @extend_schema(tags=TAGS)

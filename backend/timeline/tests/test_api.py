@@ -52,6 +52,8 @@ def test_staff_timeline_lists_nodes_with_state_times_history_and_current(world, 
     assert entry["event"]["type"] == "cases.case.preop_assessment_recorded"
     assert entry["actor"]["name"] == "医生甲" and entry["actor"]["type"] == "staff"
     assert assessment["definition"]["version"] >= 1
+    assert assessment["detail_url"] == f"/api/v1/cases/{booked.uuid}/timeline-nodes/preop_assessment/"
+    assert client.get(assessment["detail_url"]).json()["detail"]["kind"] == "preop_assessment"
     # G1: where the patient stands — the first open node in order.
     assert body["current"] == "notification"
     assert AuditEntry.objects.filter(action="read", target_id=str(booked.uuid), detail="timeline").count() == 1
