@@ -84,7 +84,7 @@ DEFAULT_NODES = [
         "description": "主刀医生结合检查检验结果作出术前评估结论。",
         "patient_description": "医生正在根据您的检查检验结果进行术前评估。",
         "audience": "both", "detail_kind": "preop_assessment",
-        "start_on": _any(_on("clinical.findings.flagged"), _on("clinical.results.fetched")),
+        "start_on": _any(_on("clinical.findings.flagged")),
         "complete_on": _any(_on("cases.case.preop_assessment_recorded", data__to=["passed", "needs_attention"])),
         "fail_on": _any(_on("cases.case.preop_assessment_recorded", data__to=["not_suitable"])),
         "reset_on": _any(_on("cases.case.preop_assessment_recorded", data__to=["pending"])),

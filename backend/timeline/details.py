@@ -203,7 +203,7 @@ BUILDERS = {
 # Clinical content: shown only to holders of clinical.view_results (as on the results endpoints themselves).
 RESULT_FACTS = ("results", "findings", "high_risk")
 RESULT_LINKS = ("lab_results", "exam_reports", "findings")
-RESULT_EVENTS = ("clinical.findings.flagged", "clinical.results.fetched")
+RESULT_EVENTS = ("clinical.findings.flagged",)
 
 
 def node_detail(case, definition, *, actor) -> dict:

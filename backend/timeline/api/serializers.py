@@ -291,3 +291,9 @@ class EffectiveQuerySerializer(serializers.Serializer):
     hospital = serializers.SlugRelatedField(slug_field="uuid", queryset=Hospital.objects.all(), required=False,
                                             allow_null=True)
     management_mode = serializers.ChoiceField(choices=ManagementMode.choices)
+
+
+class EventTypeSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    label = serializers.CharField()
+    data = serializers.ListField(child=serializers.CharField(), help_text="Keys of `data` a condition may test")

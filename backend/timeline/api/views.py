@@ -120,7 +120,7 @@ class NodeDefinitionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     serializer_class = s.NodeDefinitionSerializer
     filterset_class = DefinitionFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
-    read_actions = frozenset({"list", "retrieve", "versions", "effective"})
+    read_actions = frozenset({"list", "retrieve", "versions", "effective", "event_types"})
 
     def get_permissions(self):
         if self.action in self.read_actions or self.action is None:
@@ -206,6 +206,14 @@ class NodeDefinitionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
                        include_hidden=True)
         return Response(s.EffectiveDefinitionSerializer(
             [{"source": r.source, "definition": r.definition} for r in rows], many=True).data)
+
+    @extend_schema(responses={200: s.EventTypeSerializer(many=True)})
+    @action(detail=False, methods=["get"], url_path="event-types", url_name="event-types")
+    def event_types(self, request):
+        """The case events triggers can name, with the `data` keys a condition may test (data.to, data.kind…)."""
+        from timeline.event_catalog import event_catalog
+
+        return Response(s.EventTypeSerializer(event_catalog(), many=True).data)
 
     @extend_schema(request=s.RebuildSerializer, responses={202: s.RebuildResultSerializer})
     @action(detail=False, methods=["post"])

@@ -57,6 +57,23 @@ def test_default_timeline_has_the_tender_stages_and_covers_the_perioperative_wor
     assert audiences["notification"] == "staff" and audiences["preop_education"] == "both"
 
 
+@pytest.mark.req("Y6")
+def test_the_event_catalogue_names_every_default_trigger(world, api_client):
+    from timeline.definitions import TRIGGERS, as_matchers
+
+    catalogue = authenticate(api_client, world["nurse"]).get(URL + "event-types/").json()
+    known = {row["type"]: row["data"] for row in catalogue}
+    assert "to" in known["cases.case.preop_assessment_recorded"] and "kind" in known["education.material.read"]
+    assert "reason" in known["cases.case.application_rolled_back"]
+    for definition in NodeDefinition.objects.filter(hospital__isnull=True):
+        for trigger in TRIGGERS:
+            for matcher in as_matchers(getattr(definition, trigger)):
+                for event_type in matcher["types"]:
+                    assert event_type in known, (definition.key, event_type)
+                for path in matcher.get("where", {}):
+                    assert path.split(".")[1] in known[matcher["types"][0]], (definition.key, path)
+
+
 @pytest.mark.req("Y6", "T2")
 def test_hospital_admin_overrides_a_node_with_versions_audit_and_rebuild(world, run, admin_client, api_client):
     case = run(make_case, "booked", ward=world["ward"], planned_date=later())
