@@ -55,6 +55,7 @@ S = ApplicationStatus
 _SENDABLE_STATES = frozenset({CaseState.APPLICATION_SENT})
 # States in which the theatre's answer still moves the case (later the day's facts come from the ward).
 _SCHEDULABLE_STATES = frozenset({CaseState.APPLICATION_SENT, CaseState.SCHEDULED})
+_AFTER_SCHEDULING_STATES = frozenset({CaseState.ADMITTED, CaseState.IN_THEATRE, CaseState.OPERATED})
 
 
 def _port():
@@ -341,7 +342,8 @@ def _apply_locked(locked, app, booking, *, source):
     if app.status in (S.WITHDRAWN, S.WITHDRAWING):
         app.save()
         return "ignored"
-    current = _wants(locked, app) or (locked.state not in _SCHEDULABLE_STATES and app.status in OPEN_STATUSES)
+    # The application the case holds: still waiting for the theatre, or the case went on (admitted...) with it.
+    current = _wants(locked, app) or (locked.state in _AFTER_SCHEDULING_STATES and app.status in OPEN_STATUSES)
     if booking.status == "received":
         outcome = "unchanged"
         if app.status in (S.PENDING, S.FAILED):

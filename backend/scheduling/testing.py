@@ -1,14 +1,20 @@
 """Seed rows for the cross-cutting tests (authorisation matrix, schema fuzzer): one theatre application of `case`
-(received by the theatre, as after a send), so every route over a case's applications is probed on a real row."""
+(received by the theatre, as after a send), so every route over a case's applications is probed on a real row,
+and one schedule exclusion (of a department of its own, so no seeded case is excluded by it)."""
 
 import uuid
 
 from django.utils import timezone
 
-from scheduling.models import ApplicationStatus, TheatreApplication
+from org.models import Department
+from scheduling.models import ApplicationStatus, ExclusionKind, ScheduleExclusion, TheatreApplication
 
 
 def seed_rows(*, ward, patient, case) -> None:
+    hospital = ward.department.hospital
+    department = Department.objects.create(hospital=hospital, code=f"SX{uuid.uuid4().hex[:8]}", name="内镜中心")
+    ScheduleExclusion.objects.create(hospital=hospital, kind=ExclusionKind.DEPARTMENT, department=department,
+                                     reason="内镜诊疗不经手术室排程")
     if case is None:
         return
     TheatreApplication.objects.create(

@@ -207,9 +207,10 @@ class ExclusionListCreateView(APIView):
         from risk.services import actor_hospital
 
         q = _query(s.ExclusionQuerySerializer, request)
-        hospital = q.get("hospital") or actor_hospital(request.user)
-        if hospital is None and not request.user.is_superuser:
-            return Response([])
+        own = actor_hospital(request.user)
+        hospital = q.get("hospital") or own
+        if not request.user.is_superuser and (hospital is None or (own is not None and hospital.pk != own.pk)):
+            return Response([])  # another hospital's configuration is its own business
         return Response(s.ExclusionSerializer(
             selectors.exclusion_list(hospital=hospital, kind=q.get("kind"), active=q.get("active")), many=True).data)
 

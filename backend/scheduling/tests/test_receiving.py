@@ -259,3 +259,23 @@ def test_room_codes_are_matched_loosely_but_never_confused(world, theatre, send)
     services.schedule_poll()
     case.refresh_from_db()
     assert case.theatre_room == world["rooms"]["OR-04"]
+
+
+@pytest.mark.req("S1")
+@pytest.mark.django_db
+def test_the_operator_command_retries_and_reads_the_schedule_now(world, theatre, send):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    theatre.fault(status=503, count=3)
+    failed = send(days=1)
+    ok = send(days=2)
+    theatre.schedule(TheatreApplication.objects.get(case=ok).application_no, room="OR-01", sequence=1,
+                     start=_at(ok.planned_date, 8, 0))
+    out = StringIO()
+    call_command("theatre_sync", stdout=out)
+    assert "retried: 1 submitted" in out.getvalue() and "1 cases changed" in out.getvalue()
+    assert TheatreApplication.objects.get(case=failed).status == ApplicationStatus.SUBMITTED
+    ok.refresh_from_db()
+    assert ok.state == CaseState.SCHEDULED
