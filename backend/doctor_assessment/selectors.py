@@ -37,11 +37,12 @@ def doctor_case_list(user, *, surgeon_ids, date_from: date, date_to: date, high_
     qs = (SurgicalCase.objects
           .select_related("patient", "ward", "department", "surgeon", "procedure", "risk_state")
           .prefetch_related("patient__identifiers")
-          .filter(Q(surgeon_id__in=surgeon_ids) | Q(virtual_surgeon_id__in=surgeon_ids),
-                  planned_date__gte=date_from, planned_date__lte=date_to, state__in=states)
+          .filter(planned_date__gte=date_from, planned_date__lte=date_to, state__in=states)
           .annotate(latest_decision=_latest("decision"), latest_note=_latest("note"),
                     latest_author=_latest("author_name"), latest_decided_at=_latest("decided_at"))
           .order_by("planned_date", "planned_session", "ward__code", "pk"))
+    if surgeon_ids is not None:  # None: every surgeon (superusers)
+        qs = qs.filter(Q(surgeon_id__in=surgeon_ids) | Q(virtual_surgeon_id__in=surgeon_ids))
     if high_risk_only:
         qs = qs.filter(risk_state__high_risk=True)
     return scope_queryset(qs, user)

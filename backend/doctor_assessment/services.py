@@ -445,11 +445,13 @@ def results_pull_due(*, now=None, limit: int = 500) -> dict:
 
 
 # --- the decision -------------------------------------------------------------------------------------------------
-def own_surgeon_ids(user) -> set[int]:
+def own_surgeon_ids(user) -> set[int] | None:
     """The surgeons whose cases are `user`'s own: the user, and every leader and member of the user's medical
-    groups (as leader or member)."""
+    groups (as leader or member). None for a superuser: every surgeon's (within the ward scope)."""
     from org.models import MedicalGroup
 
+    if getattr(user, "is_superuser", False):
+        return None
     groups = list(MedicalGroup.objects.filter(Q(leader=user) | Q(members=user)).distinct()
                   .prefetch_related("members"))
     ids = {user.pk}
@@ -462,7 +464,7 @@ def own_surgeon_ids(user) -> set[int]:
 def is_own_case(user, case) -> bool:
     if getattr(user, "is_superuser", False):
         return True
-    ids = own_surgeon_ids(user)
+    ids = own_surgeon_ids(user) or set()
     return case.surgeon_id in ids or (case.virtual_surgeon_id is not None and case.virtual_surgeon_id in ids)
 
 

@@ -4,6 +4,9 @@ from doctor_assessment.api import views
 
 urlpatterns = [
     path("doctor/patients/", views.DoctorPatientListView.as_view(), name="doctor-patients"),
+    # The same list under the collection name of the case routes below (clients and the API walkers fill
+    # {uuid} from it).
+    path("doctor/cases/", views.DoctorPatientListView.as_view(), name="doctor-cases"),
     path("doctor/high-risk/", views.DoctorHighRiskListView.as_view(), name="doctor-high-risk"),
     path("doctor/cases/<uuid:uuid>/", views.DoctorCaseView.as_view(), name="doctor-case"),
     path("doctor/cases/<uuid:uuid>/assessment/", views.DoctorCaseAssessmentView.as_view(),
