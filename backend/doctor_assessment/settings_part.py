@@ -15,7 +15,6 @@ ENUM_NAME_OVERRIDES: dict = {
     "HighRiskCategoryEnum": "doctor_assessment.models.FindingCategory",
     "HighRiskSeverityEnum": "doctor_assessment.models.Severity",
     "HighRiskComparatorEnum": "doctor_assessment.models.Comparator",
-    "HighRiskExamScopeEnum": "doctor_assessment.models.ExamScope",
 }
 SETTINGS: dict = {
     # Defaults of a hospital that has not set its own (AssessmentSettings, admin API /doctor-assessment-settings/).

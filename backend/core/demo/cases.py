@@ -233,7 +233,15 @@ class CaseSeeder:
         if target == "operated":
             return case
         if not outpatient:
-            step("discharge", occurred_at=min(self.now, out_at + timedelta(hours=rng.uniform(1, 3))))
+            from stay.services import discharge_assessment_record
+
+            discharge_at = min(self.now, out_at + timedelta(hours=rng.uniform(1, 3)))
+            discharge_assessment_record(  # PADS ready (≥ 9, no item 0): staff may discharge
+                case=case, actor=nurse, assessed_at=out_at + (discharge_at - out_at) * 0.8,
+                items={"vital_signs": 2, "activity": 2, "nausea_vomiting": 2, "pain": rng.choice((1, 2)),
+                       "surgical_bleeding": 2},
+            )
+            step("discharge", occurred_at=discharge_at)
             if target == "discharged":
                 return case
         step("start_follow_up", actor=self.followup)

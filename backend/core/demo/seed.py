@@ -122,6 +122,7 @@ class DemoSeeder:
         self._seed_cases()
         self._seed_booking_policy()
         self._seed_anaesthesia_clinic()
+        self._seed_preop_pathway()
         self._seed_superuser()
         self.report.seconds = time.monotonic() - started
         self.write(f"seeded in {self.report.seconds:.1f}s: " + ", ".join(f"{k} {v}" for k, v in self.report.counts.items()))
@@ -157,6 +158,21 @@ class DemoSeeder:
         seed_consent(self.hospital, write=self.write)
         seed_clinical(self.hospital, write=self.write)
         seed_anaesthesia(self.hospital, write=self.write)
+
+    def _seed_preop_pathway(self):
+        """Doctor assessments and high-risk findings, theatre schedules, stays from admission to discharge, then the
+        bed-card icons and timelines derived from all those events (issue 5)."""
+        from doctor_assessment.demo import seed_doctor_assessment
+        from preop.demo import seed_preop
+        from scheduling.demo import seed_scheduling
+        from stay.demo import seed_stay
+        from timeline.demo import seed_timeline
+
+        seed_doctor_assessment(self.hospital, write=self.write)
+        seed_scheduling(self.hospital, write=self.write)
+        seed_stay(self.hospital, write=self.write)
+        seed_preop(self.hospital, write=self.write)
+        seed_timeline(self.hospital, write=self.write)
 
     def _his_port(self):
         if not self.use_his:
