@@ -19,8 +19,8 @@ PADS_LABELS = {
 }
 # What each score means (modified PADS, Chung 1995), shown to the assessor.
 PADS_SCALE = {
-    "vital_signs": {2: _("within 20% of the pre-operative value"), 1: _("20–40% of the pre-operative value"),
-                    0: _("more than 40% from the pre-operative value")},
+    "vital_signs": {2: _("within 20 percent of the pre-operative value"), 1: _("20–40 percent of the pre-operative value"),
+                    0: _("more than 40 percent from the pre-operative value")},
     "activity": {2: _("steady gait, no dizziness, or at the pre-operative level"),
                  1: _("needs assistance"), 0: _("unable to walk")},
     "nausea_vomiting": {2: _("minimal, treated with oral medication"), 1: _("moderate, treated with parenteral "
