@@ -17,6 +17,7 @@ departments; ward A holds patients and cases. The test proves:
 import json
 import re
 from collections import defaultdict
+from functools import partial
 
 import pytest
 from django.apps import apps
@@ -193,13 +194,14 @@ def world(settings):
         user = make_staff(role, ward=ward_b)
         if has_permission(user, VIEW_ALL_WARDS.slug):
             continue  # sees every ward by permission (administrators, quality managers): not a cross-ward leak
-        principals[f"ward-B {role}"] = admin_token(user)
+        principals[f"ward-B {role}"] = partial(admin_token, user)
     assert principals, "no ward-limited staff role to test"
     # Ward A's own department, but restricted to another management mode (ward A is a day-surgery centre).
     other_mode = make_staff("nurse", department=ward_a.department, management_modes=["outpatient"])
-    principals["ward-A department, outpatient mode only"] = admin_token(other_mode)
-    principals["ward-B patient"] = patient_token(make_patient_account(patient=b_patient))
-    principals["unbound patient"] = patient_token(make_patient_account())
+    principals["ward-A department, outpatient mode only"] = partial(admin_token, other_mode)
+    principals["ward-B patient"] = partial(patient_token, make_patient_account(patient=b_patient))
+    principals["unbound patient"] = partial(patient_token, make_patient_account())
+    # Tokens are issued when each principal's turn comes: a long run must not outlive their 15-minute lifetime.
     world["principals"] = principals
     return world
 
@@ -289,7 +291,7 @@ def run_matrix(world, routes, schema):
     writes = _writes_counter(world)
     for who, token in world["principals"].items():
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token() if callable(token) else token}")
         made = admitted = 0  # requests by this principal, and how many of them it was answered (2xx)
         for name, template, params, methods in routes:
             if name in PUBLIC_ROUTES:

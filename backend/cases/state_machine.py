@@ -126,6 +126,19 @@ def _guard_roll_back(case, data, occurred_at, actor):
         raise errors.ApplicationAlreadyScheduled()
 
 
+def _guard_booking_changer(case, data, occurred_at, actor):
+    """P5, D6: the day-surgery manager changes any booking of their wards; a doctor only their own patients' (or
+    their medical group's). The system and a patient on their own case are not limited here."""
+    user = actor.get("user")
+    if user is None:
+        return
+    from preop.errors import NotOwnPatient
+    from preop.services import can_change_booking
+
+    if not can_change_booking(user, case):
+        raise NotOwnPatient()
+
+
 def _guard_reschedule(case, data, occurred_at, actor):
     if data.get("reason_code") and data["reason_code"] not in RescheduleReason.values:
         raise InvalidInput(fields={"reason_code": [_("Unknown reason for rescheduling.")]})
@@ -406,11 +419,11 @@ TRANSITIONS: dict[str, Transition] = {
         _T("reschedule", frozenset({S.BOOKED, S.APPLICATION_SENT}), None, "cases.case.rescheduled",
            perms.RESCHEDULE_CASE, _("Reschedule"), required=("planned_date", "reason"),
            optional=("planned_session", "reason_code"),
-           guard=_all(_guard_session, _guard_reschedule), effect=_effect_reschedule,
+           guard=_all(_guard_booking_changer, _guard_session, _guard_reschedule), effect=_effect_reschedule,
            refusals={S.SCHEDULED: errors.RescheduleRequiresRollBack}),
         _T("cancel", PRE_ADMISSION_STATES | {S.ADMITTED}, S.CANCELLED, "cases.case.cancelled", perms.CANCEL_CASE,
            _("Cancel the operation"), required=("reason_code",), optional=("reason_text", "stage"),
-           guard=_guard_cancel, effect=_effect_cancel, outpatient_sources=PRE_ADMISSION_STATES, patient_may=True,
+           guard=_all(_guard_booking_changer, _guard_cancel), effect=_effect_cancel, outpatient_sources=PRE_ADMISSION_STATES, patient_may=True,
            patient_sources=PRE_ADMISSION_STATES),  # after admission the ward records it (the stay ends)
         _T("no_show", frozenset({S.BOOKED, S.APPLICATION_SENT, S.SCHEDULED}), S.NO_SHOW, "cases.case.no_show_recorded",
            perms.RECORD_NO_SHOW, _("Record that the patient did not arrive"), optional=("reason",),

@@ -65,6 +65,12 @@ def test_manager_changes_any_booking_doctors_only_their_own(world):
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_own_patient"
     assert _cancel(colleague, case, reason_code="patient_request").status_code == 403
     assert not colleague.get(f"/api/v1/preop/cases/{case.uuid}/").json()["can_change_booking"]
+    # The generic case actions obey the same rule (one rule, whichever screen the doctor uses).
+    generic = colleague.post(f"/api/v1/cases/{case.uuid}/reschedule/",
+                             {"planned_date": str(future(6)), "reason": "患者要求"}, format="json")
+    assert generic.status_code == 403 and generic.json()["error"]["code"] == "not_own_patient"
+    generic = colleague.post(f"/api/v1/cases/{case.uuid}/cancel/", {"reason_code": "patient_request"}, format="json")
+    assert generic.status_code == 403 and generic.json()["error"]["code"] == "not_own_patient"
     surgeon = authenticate(APIClient(), world["doctor_a"])
     assert _reschedule(surgeon, case, future(6)).status_code == 200
     # A member of the surgeon's medical group may act for the group's patients.
