@@ -19,6 +19,8 @@ _NEGATIVE = re.compile(r"阴性|无反应性|非反应性|未检出|未检测到
 _POSITIVE = re.compile(r"阳性|有反应性|反应性|检出|positive|reactive|\bpos\b|[+＋]|\b1\s*[:：]\s*\d+", re.IGNORECASE)
 _NEGATION_CUES = ("未见", "未发现", "未探及", "未显示", "未闻及", "无", "排除", "否认", "不伴", "未提示")
 _CLAUSE_BREAK = re.compile(r"[，,。；;、\n]")
+# "Cannot be ruled out" (不能排除, 无法排除, 待排除, 不除外...) says the finding may be present: not a negation.
+_NOT_RULED_OUT = re.compile(r"(?:不能|无法|未能|不|待|需|尚不能|难以)排除|(?:不|未)除外")
 
 
 def is_positive(value: str, flag: str = "") -> bool:
@@ -41,7 +43,7 @@ def _negated(text: str, start: int) -> bool:
     clause_start = 0
     for match in _CLAUSE_BREAK.finditer(text, 0, start):
         clause_start = match.end()
-    before = text[clause_start:start]
+    before = _NOT_RULED_OUT.sub("", text[clause_start:start])
     return any(cue in before for cue in _NEGATION_CUES)
 
 

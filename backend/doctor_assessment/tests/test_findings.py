@@ -59,6 +59,20 @@ def test_keywords_ignore_negated_findings(text, hits):
     assert engine.keyword_hits(text, ["心房颤动", "占位", "胸腔积液", "异常"]) == hits
 
 
+@pytest.mark.req("D5", "Y9")
+@pytest.mark.parametrize(("text", "hits"), [
+    ("右肺上叶结节，不能排除肺结核。", ["肺结核"]),
+    ("无法排除占位性病变", ["占位"]),
+    ("考虑炎症，待排除肺结核", ["肺结核"]),
+    ("不排除少量胸腔积液", ["胸腔积液"]),
+    ("未能排除占位", ["占位"]),
+    ("排除肺结核", []),  # ruled out: still a negation
+])
+def test_a_finding_that_cannot_be_ruled_out_is_not_a_negation(text, hits):
+    # 不能排除/无法排除/待排除 say the finding may be present: a report saying so must still flag the case.
+    assert engine.keyword_hits(text, ["肺结核", "占位", "胸腔积液"]) == hits
+
+
 @pytest.mark.req("D5")
 def test_thresholds():
     assert engine.compare(Decimal("2.9"), "lt", Decimal("3.0")) and not engine.compare(Decimal("3.0"), "lt", Decimal("3"))
