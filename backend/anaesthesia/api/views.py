@@ -17,6 +17,8 @@ from anaesthesia.api import serializers as s
 from anaesthesia.models import AnaesthesiaAssessment, AssessmentCitation, ResultMappingRule
 from anaesthesia.permissions import ASSESS, MANAGE_MAPPING, VIEW_REPORT
 from audit.services import audit_patient_read
+from core.api.input import validated_body as _body
+from core.api.input import validated_query as _query
 from core.errors import InvalidInput, NotFound
 from org.scoping import get_scoped_or_404
 
@@ -31,18 +33,6 @@ class CanReadReports(BasePermission):
         if user is None or not user.is_authenticated or getattr(user, "is_patient", False):
             return False
         return has_permission(user, ASSESS.slug) or has_permission(user, VIEW_REPORT.slug)
-
-
-def _query(serializer_class, request):
-    data = serializer_class(data=request.query_params)
-    data.is_valid(raise_exception=True)
-    return data.validated_data
-
-
-def _body(serializer_class, request):
-    data = serializer_class(data=request.data)
-    data.is_valid(raise_exception=True)
-    return data.validated_data
 
 
 def _detail(request, assessment, *, status_code=status.HTTP_200_OK, detail="anaesthesia assessment"):

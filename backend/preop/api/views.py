@@ -18,6 +18,8 @@ from cases.models import CancelReason, CancelStage, CaseState, RescheduleReason
 from cases.selectors import case_get
 from cases.services import DETAILS_EDITABLE_STATES
 from cases.state_machine import TERMINAL_STATES
+from core.api.input import validated_body as _body
+from core.api.input import validated_query as _query
 from core.api.pagination import StandardPagination
 from core.errors import InvalidInput, NotFound
 from org.models import Hospital, Ward
@@ -30,18 +32,6 @@ from preop.models import IconRule
 from preop.rules import rules_for_hospital
 
 TAGS = ["preop"]
-
-
-def _query(serializer_class, request):
-    data = serializer_class(data=request.query_params)
-    data.is_valid(raise_exception=True)
-    return data.validated_data
-
-
-def _body(serializer_class, request):
-    data = serializer_class(data=request.data)
-    data.is_valid(raise_exception=True)
-    return data.validated_data
 
 
 def _ward(user, uuid):

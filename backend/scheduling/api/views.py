@@ -17,6 +17,8 @@ from accounts.permissions import SecondFactor, requires
 from audit.models import AuditAction
 from audit.services import audit_patient_read, audit_record
 from cases.models import SurgicalCase
+from core.api.input import validated_body as _body
+from core.api.input import validated_query as _query
 from core.api.pagination import StandardPagination
 from core.errors import InvalidInput, NotFound
 from org.scoping import get_scoped_or_404
@@ -35,18 +37,6 @@ from scheduling.signing import callback_verify
 
 TAGS = ["theatre scheduling"]
 EXPORT_MAX_ROWS = 5000
-
-
-def _query(serializer_class, request):
-    data = serializer_class(data=request.query_params)
-    data.is_valid(raise_exception=True)
-    return data.validated_data
-
-
-def _body(serializer_class, request):
-    data = serializer_class(data=request.data)
-    data.is_valid(raise_exception=True)
-    return data.validated_data
 
 
 def _filters(q) -> selectors.ScheduleFilters:
