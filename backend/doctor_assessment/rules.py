@@ -2,7 +2,8 @@
 
 - A lab rule reads the newest result of each of its item codes within the window (a newer value replaces an
   older one: a potassium corrected before surgery no longer flags).
-- `lab_numeric`: the numeric value compared with the threshold; a text value ("<0.10", 阴性) never matches.
+- `lab_numeric`: the numeric value compared with the threshold; a value outside the analyser's range ("<10",
+  ">33.3") matches when every value it stands for would; other text (阴性) never matches.
 - `lab_positive`: a qualitative result that says positive — 阳性, 弱阳性, 有反应性, 检出, "+", POS, reactive, a titre
   (1:8) — while negatives are recognised first (阴性, 无反应性, 未检出, "-", NEG, non-reactive); a value that says
   neither counts as positive when the LIS flagged it abnormal (a bare S/CO number with an H flag).
@@ -37,6 +38,31 @@ def compare(value: Decimal | None, comparator: str, threshold: Decimal | None) -
         return False
     return {"gt": value > threshold, "ge": value >= threshold, "lt": value < threshold,
             "le": value <= threshold}.get(comparator, False)
+
+
+_CENSORED = re.compile(r"^\s*(<=|>=|[<>≤≥＜＞])\s*([+-]?\d+(?:\.\d+)?)\s*$")
+
+
+def compare_censored(value: str, comparator: str, threshold: Decimal | None) -> bool:
+    """A value outside the analyser's range ("<10", ">33.3"): it hits only when every value it stands for would
+    (">10" hits "> 1.5"; "<100" does not hit "< 80")."""
+    match = _CENSORED.match(value or "")
+    if match is None or threshold is None:
+        return False
+    sign, bound = match.group(1), Decimal(match.group(2))
+    if sign in (">", "＞", ">=", "≥"):
+        strict = sign in (">", "＞")
+        if comparator == "gt":
+            return bound > threshold or (strict and bound == threshold)
+        if comparator == "ge":
+            return bound >= threshold
+        return False
+    strict = sign in ("<", "＜")
+    if comparator == "lt":
+        return bound < threshold or (strict and bound == threshold)
+    if comparator == "le":
+        return bound <= threshold
+    return False
 
 
 def _negated(text: str, start: int) -> bool:
@@ -99,7 +125,9 @@ def evaluate(rules, labs_by_code: dict, exams) -> list[Finding]:
                 if result is None:
                     continue
                 if rule.kind == "lab_numeric":
-                    hit = compare(result.numeric_value, rule.comparator, rule.threshold)
+                    hit = (compare(result.numeric_value, rule.comparator, rule.threshold)
+                           if result.numeric_value is not None
+                           else compare_censored(result.value, rule.comparator, rule.threshold))
                 else:
                     hit = is_positive(result.value, result.flag)
                 if hit:

@@ -80,6 +80,30 @@ def test_thresholds():
     assert not engine.compare(None, "gt", Decimal("1"))
 
 
+@pytest.mark.req("D5", "Y9")
+@pytest.mark.parametrize(("value", "comparator", "threshold", "hit"), [
+    ("<10", "lt", "80", True),  # platelets below the analyser's range: certainly under 80
+    ("＜5", "lt", "80", True),
+    (">10.0", "gt", "1.5", True),  # INR above the measuring range
+    (">33.3", "gt", "11.1", True),  # glucose 'HI'
+    ("≥8.0", "ge", "5.5", True),
+    ("<0.10", "gt", "1.5", False),  # below the range says nothing about 'over'
+    (">2.0", "lt", "3.0", False),  # over 2.0 may or may not be under 3.0: not claimed
+    ("<100", "lt", "80", False),  # under 100 is not certainly under 80
+    ("阴性", "gt", "1", False),
+])
+def test_a_censored_value_beyond_the_threshold_still_flags(value, comparator, threshold, hit):
+    # LIS report values outside the analyser's range as '<x' / '>x' (no numeric value): those are the most
+    # abnormal results there are, and must not be missed by a threshold rule.
+    from types import SimpleNamespace
+
+    rule = SimpleNamespace(kind="lab_numeric", codes=["X"], comparator=comparator, threshold=Decimal(threshold),
+                           category="lab_threshold", label="t", uuid=None)
+    result = SimpleNamespace(code="X", name="t", value=value, unit="", flag="", numeric_value=None,
+                             report=SimpleNamespace(issued_at=None))
+    assert bool(engine.evaluate([rule], {"x": result}, [])) is hit
+
+
 # --- default infectious rules over the simulator's 术前四项 -----------------------------------------------------------
 @pytest.mark.req("D5", "Y9", "P2")
 def test_positive_hbsag_flags_the_case_infectious_with_the_contract_payload(hospital_sim, on_commit):
