@@ -231,7 +231,13 @@ def _submit(application, *, case, actor=None):
 def applications_withdraw(*, case, reason: str, actor=None) -> int:
     """Withdraw every application of the case the theatre may still hold (roll back, cancellation...)."""
     count = 0
-    for app in TheatreApplication.objects.filter(case=case, status__in=[*OPEN_STATUSES, S.WITHDRAWING]):
+    apps = list(TheatreApplication.objects.filter(case=case, status__in=[*OPEN_STATUSES, S.WITHDRAWING]))
+    # Read after the applications: a message delivered again (or late) after the case was sent anew must not
+    # withdraw the application the case holds now.
+    current = SurgicalCase.objects.get(pk=case.pk)
+    for app in apps:
+        if _wants(current, app):
+            continue
         _withdraw(app, reason=reason, actor=actor)
         count += 1
     return count

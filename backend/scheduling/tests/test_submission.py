@@ -178,3 +178,19 @@ def test_a_withdrawal_the_theatre_did_not_receive_is_retried(world, theatre, sen
     app.refresh_from_db()
     assert app.status == ApplicationStatus.WITHDRAWN
     assert theatre.application(app.application_no)["status"] == "cancelled"
+
+
+@pytest.mark.req("S1")
+def test_a_redelivered_roll_back_does_not_withdraw_the_application_sent_afterwards(world, theatre, send, deliver):
+    """Outbox delivery is at least once: the roll back's message may come again after the case was sent anew."""
+    from scheduling.handlers import withdraw_application
+
+    case = send()
+    deliver(case_transition, case=case, transition="roll_back_application", actor=world["nurse"], reason="补充检查")
+    deliver(case_transition, case=case, transition="send_application", actor=world["nurse"])
+    current = TheatreApplication.objects.get(case=case, status=ApplicationStatus.SUBMITTED)
+    rolled_back = OutboxMessage.objects.filter(topic="cases.case.application_rolled_back", key=str(case.uuid)).get()
+    withdraw_application(rolled_back)  # redelivered (the worker died before recording its delivery)
+    current.refresh_from_db()
+    assert current.status == ApplicationStatus.SUBMITTED
+    assert theatre.application(current.application_no)["status"] == "received"
