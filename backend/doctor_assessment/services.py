@@ -291,7 +291,9 @@ def _results(case, start, end):
     labs = list(lab_results_search(patient=case.patient, issued_from=start, issued_to=end))
     exams = list(exam_reports_search(patient=case.patient, issued_from=start, issued_to=end))
     newest = {}
-    for result in labs:  # newest report first: the first result of a code is its newest value
+    # Newest report first by its issue time, or when we fetched it if the LIS gave none (the database order puts
+    # reports without an issue time first: their old values must not hide a newer result).
+    for result in sorted(labs, key=lambda r: r.report.issued_at or r.report.fetched_at, reverse=True):
         newest.setdefault(result.code.strip().lower(), result)
     return labs, newest, exams
 

@@ -262,3 +262,26 @@ def test_a_newer_value_replaces_an_older_one(hospital_sim):
                              unit="mmol/L", flag="N")
     findings_evaluate(case)
     assert not CaseFinding.objects.filter(case=case, rule_key="potassium_low").exists()
+
+
+@pytest.mark.req("D5")
+def test_a_report_without_an_issue_time_is_not_taken_for_the_newest():
+    # Ordered by issue time, a report the LIS sent without one sorted first (NULLS FIRST) and its old value hid the
+    # newer result: an old normal potassium masked yesterday's 2.5 mmol/L.
+    from django.utils import timezone as tz
+
+    from clinical.models import LabReport, LabResult
+    from tests.builders import make_case
+
+    case = make_case("booked", planned_date=tz.localdate() + timedelta(days=2))
+    now = tz.now()
+    old = LabReport.objects.create(patient=case.patient, visit_no="V1", report_no="L-OLD", name="电解质",
+                                   issued_at=None, fetched_at=now - timedelta(days=10))
+    LabResult.objects.create(report=old, code="2823-3", name="钾", value="4.0", numeric_value=Decimal("4.0"),
+                             unit="mmol/L")
+    new = LabReport.objects.create(patient=case.patient, visit_no="V1", report_no="L-NEW", name="电解质",
+                                   issued_at=now - timedelta(days=1), fetched_at=now)
+    LabResult.objects.create(report=new, code="2823-3", name="钾", value="2.5", numeric_value=Decimal("2.5"),
+                             unit="mmol/L")
+    findings_evaluate(case)
+    assert CaseFinding.objects.filter(case=case, rule_key="potassium_low").exists()
