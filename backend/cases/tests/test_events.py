@@ -120,8 +120,8 @@ def test_realtime_handler_publishes_to_case_and_ward_groups():
     ):
         # Other case events of the booking (e.g. the notice sent to the patient) may be pushed first: order across
         # events is not promised (clients re-read), each event is.
-        for _ in range(5):
-            message = async_to_sync(layer.receive)(ch)
+        for _ in range(30):
+            message = async_to_sync(_receive_within)(layer, ch, 5)
             assert message["type"] == "realtime.event" and message["group"] == group
             if message["event"] == "cases.case.booked":
                 break

@@ -9,7 +9,6 @@ from django.utils import timezone
 from core import outbox
 from core.models import OutboxDelivery, OutboxMessage
 
-
 CATCH_ALL = {"cases.realtime_push", "timeline.apply_case_events", "preop.icons"}  # handlers on "*"
 
 
