@@ -53,8 +53,15 @@ class HttpVoiceAdapter(_JsonAdapter):
 
 def _booking(body: dict) -> TheatreBooking:
     revision = body.get("revision")
+    start = _dt(body.get("scheduled_start"))
+    if start is not None and start.tzinfo is None:
+        # Local wall time without an offset (common in hospital systems): the hospital's time zone, never naive
+        # (a naive start would compare unequal to the stored one and re-schedule the case on every poll).
+        from django.utils import timezone
+
+        start = timezone.make_aware(start)
     return TheatreBooking(application_no=body["application_no"], status=body["status"], room=body.get("room") or "",
-                          sequence=body.get("sequence"), scheduled_start=_dt(body.get("scheduled_start")),
+                          sequence=body.get("sequence"), scheduled_start=start,
                           revision=int(revision) if revision is not None else None,
                           reason=str(body.get("reason") or "")[:200])
 

@@ -279,3 +279,23 @@ def test_the_operator_command_retries_and_reads_the_schedule_now(world, theatre,
     assert TheatreApplication.objects.get(case=failed).status == ApplicationStatus.SUBMITTED
     ok.refresh_from_db()
     assert ok.state == CaseState.SCHEDULED
+
+
+@pytest.mark.req("S1")
+@pytest.mark.django_db
+def test_a_theatre_answering_in_local_time_without_an_offset_is_read_as_china_time_and_polled_once(world, theatre,
+                                                                                                   send):
+    """Many theatre systems give "2026-11-27T08:30:00" (local wall time, no offset): it is Asia/Shanghai time,
+    and reading the same answer again must not move the case again."""
+    from integrations.adapters.http_json import _booking
+
+    case = send(days=1)
+    app = TheatreApplication.objects.get(case=case)
+    body = {"application_no": app.application_no, "status": "scheduled", "room": "OR-02", "sequence": 1,
+            "scheduled_start": f"{case.planned_date.isoformat()}T08:30:00"}
+    assert _booking(body).scheduled_start == _at(case.planned_date, 8, 30)
+    assert services.booking_apply(booking=_booking(body), source="poll") == "scheduled"
+    assert services.booking_apply(booking=_booking(body), source="poll") == "unchanged"
+    case.refresh_from_db()
+    assert case.scheduled_start == _at(case.planned_date, 8, 30)
+    assert case.events.filter(type="cases.case.theatre_scheduled").count() == 1
