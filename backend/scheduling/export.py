@@ -148,6 +148,10 @@ def _cell(value):
     if value is None:
         return ""
     if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        # Control characters (pasted from other systems) cannot be stored in xlsx: dropped, not a failed export.
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
         # A cell starting with = + - @ would be read as a formula by spreadsheet programs (CSV/formula injection).
         return "'" + value if value[:1] in ("=", "+", "-", "@") else value
     return value

@@ -149,3 +149,16 @@ def test_only_the_hospitals_administrators_change_the_layout_and_exports_are_sco
     follow_up = make_staff("followup_nurse", ward=world["ward"])
     authenticate(api_client, follow_up)
     assert api_client.get(EXPORT, {"date": day_list["day"].isoformat()}).status_code == 403
+
+
+@pytest.mark.req("S5")
+def test_control_characters_from_other_systems_do_not_break_the_export(world, theatre, api_client):
+    """Text copied from the HIS may carry control characters (vertical tab, unit separator...) that an xlsx
+    cannot hold: the row is exported without them instead of the whole export failing."""
+    case = booked(ward=world["ward"], surgeon=world["surgeon"], procedure_name="腹腔镜\x0b胆囊切除术")
+    type(case).objects.filter(pk=case.pk).update(diagnosis_name="胆囊\x1f结石")
+    authenticate(api_client, world["nurse"])
+    ws = _sheet(api_client.get(EXPORT, {"date": case.planned_date.isoformat()}))
+    rows = _rows(ws)
+    assert rows[0][DEFAULT_COLUMNS.index("procedure_name")] == "腹腔镜胆囊切除术"
+    assert rows[0][DEFAULT_COLUMNS.index("diagnosis")] == "胆囊结石"
