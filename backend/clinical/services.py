@@ -3,7 +3,7 @@
 import logging
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -220,13 +220,41 @@ def exam_images_sync(*, report, actor=None) -> dict:
                 row.status, row.error = ExamImageStatus.FAILED, exc.code
             else:
                 row = _store_image(row, content.content)
-        row.save()
+        row = _save_image_row(row)
         counts[row.status] += 1
     ExamReport.objects.filter(pk=report.pk).update(images_synced_at=timezone.now())
     report.images_synced_at = timezone.now()
     audit_record(actor=actor, action=AuditAction.UPDATE, target=report, system=actor is None,
                  detail=f"listed {len(listed)} image(s), stored {counts['stored']}")
     return counts
+
+
+_IMAGE_ROW_FIELDS = ("position", "title", "fetched_at", "content_type", "declared_size", "taken_at", "status",
+                     "error", "storage_key", "size_bytes", "sha256")
+
+
+def _save_image_row(row):
+    """Save a listed image; a new row another worker inserted meanwhile (two looks at once, or the periodic pull)
+    is updated instead, never downgraded from stored."""
+    from clinical.models import ExamImage, ExamImageStatus
+
+    if row.pk:
+        row.save()
+        return row
+    try:
+        with transaction.atomic():
+            row.save()
+        return row
+    except IntegrityError:
+        pass
+    with transaction.atomic():
+        other = ExamImage.objects.select_for_update().get(report=row.report, image_id=row.image_id)
+        if other.status == ExamImageStatus.STORED and row.status != ExamImageStatus.STORED:
+            return other
+        for name in _IMAGE_ROW_FIELDS:
+            setattr(other, name, getattr(row, name))
+        other.save()
+        return other
 
 
 def _store_image(row, content: bytes):

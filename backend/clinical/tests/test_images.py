@@ -118,3 +118,33 @@ def test_content_that_is_not_an_image_is_never_stored(hospital_sim):
     assert counts["stored"] == 0 and counts["unsupported"] == 2
     assert set(ExamImage.objects.filter(report=report).values_list("error", flat=True)) == {"content_not_an_image"}
     assert not ExamImage.objects.exclude(storage_key="").exists()
+
+
+@pytest.mark.req("D3")
+def test_two_looks_at_the_same_report_at_once_do_not_fail(hospital_sim):
+    """The doctor opens a report's images while the periodic pull copies them: the other worker inserts the image
+    row between our listing and our save. Was an IntegrityError (500 on the images endpoint)."""
+    sim, _report = patient_with(hospital_sim, "US-ABD")
+    patient = make_patient(name=sim["name"], reg_no=sim["reg_no"])
+    clinical_results_fetch(patient=patient, visit_no=sim["visit_nos"][-1], actor=None)
+    report = ExamReport.objects.get(patient=patient, kind="exam")
+
+    from integrations.registry import override_port
+
+    real = get_port("pacs")
+
+    class Racing:
+        def list_images(self, reg_no, report_no):
+            return real.list_images(reg_no, report_no)
+
+        def fetch_image(self, image_id, *, max_bytes):
+            content = real.fetch_image(image_id, max_bytes=max_bytes)
+            if not ExamImage.objects.filter(report=report, image_id=image_id).exists():  # the other worker wins
+                ExamImage.objects.create(report=report, image_id=image_id, title="x", content_type="image/png",
+                                         status="failed", error="other", fetched_at=report.fetched_at)
+            return content
+
+    with override_port("pacs", Racing()):
+        exam_images_sync(report=report)
+    rows = list(ExamImage.objects.filter(report=report))
+    assert len(rows) == len({r.image_id for r in rows}) and {r.status for r in rows} == {"stored"}
