@@ -73,8 +73,12 @@ def discharge_readiness_check(case, data, occurred_at, actor) -> None:
     - the system (an HIS reporting a discharge that already happened) is never refused: the missing assessment is
       recorded.
     """
+    from core.errors import InvalidInput
     from stay.permissions import OVERRIDE_DISCHARGE_CRITERIA
 
+    ended = case.theatre_out_at or case.operated_at
+    if ended is not None and occurred_at < ended:
+        raise InvalidInput(fields={"occurred_at": [_("The discharge comes after the operation ended.")]})
     assessment = latest_assessment(case, before=occurred_at)
     valid_from = occurred_at - timedelta(hours=conf("STAY_PADS_VALID_HOURS"))
     usable = assessment is not None and assessment.passed and assessment.assessed_at >= valid_from

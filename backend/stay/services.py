@@ -483,7 +483,9 @@ def discharge_record(*, case, actor, disposition, instructions: dict, discharged
     if Discharge.objects.filter(case=locked).exists():
         raise errors.AlreadyDischarged()
     now = _now()
-    discharged_at = _check_time(discharged_at or now, "discharged_at", now=now)
+    discharged_at = _check_time(discharged_at or now, "discharged_at", now=now,
+                                not_before=locked.theatre_out_at or locked.operated_at,
+                                not_before_label=_("The discharge comes after the operation ended."))
     if follow_up_date and follow_up_date < timezone.localdate(discharged_at):
         raise InvalidInput(fields={"follow_up_date": [_("The review date cannot be before the discharge.")]})
     locked = case_transition(case=locked, transition="discharge", actor=actor, occurred_at=discharged_at,

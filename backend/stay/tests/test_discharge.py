@@ -199,3 +199,14 @@ def test_the_patient_reads_their_own_discharge_instructions(hospital_sim, operat
     other = authenticate(APIClient(), make_patient_account(patient=make_patient()))
     assert other.get(f"/api/v1/my/cases/{case.uuid}/discharge-instructions/").status_code == 404
     assert client_for(nurse).get(f"/api/v1/my/cases/{case.uuid}/discharge-instructions/").status_code == 403
+
+
+def test_a_discharge_cannot_be_dated_before_the_operation_ended(hospital_sim, operated, doctor, client_for):
+    """Even with a documented override: the patient left the operating room 3.9 h ago (operated fixture)."""
+    case = operated()
+    response = _discharge(client_for(doctor), case, override_reason="患者要求离院",
+                          discharged_at=(timezone.now() - timedelta(hours=4.5)).isoformat())
+    assert response.status_code == 400, response.json()
+    assert "discharged_at" in response.json()["error"]["fields"]
+    case.refresh_from_db()
+    assert case.state == "operated" and not Discharge.objects.filter(case=case).exists()
