@@ -261,6 +261,9 @@ class CancellationStatsView(APIView):
         v = _query(s.CancellationStatsQuerySerializer, request)
         today = timezone.localdate()
         date_to = v.get("date_to") or today
+        if v.get("date_from") is None and date_to < selectors.EARLIEST:
+            raise InvalidInput(fields={"date_to": [_("Choose a date from %(date)s on.") % {
+                "date": selectors.EARLIEST.isoformat()}]})
         date_from = v.get("date_from") or date_to - timedelta(days=30)
         if date_to < date_from:
             raise InvalidInput(fields={"date_to": [_("The end date cannot be before the start date.")]})

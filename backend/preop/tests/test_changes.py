@@ -169,3 +169,11 @@ def test_the_detail_page_says_whether_the_booking_may_change(world):
     case_record_milestone(case=case, milestone="preop_assessment", status="passed", actor=None)
     assert authenticate(APIClient(), world["doctor_a"]).get(
         f"/api/v1/preop/cases/{case.uuid}/").json()["can_change_booking"]
+
+
+@pytest.mark.req("P5", "D6")
+def test_cancellation_stats_of_an_end_date_near_year_one_is_a_field_error(world):
+    # date_to alone defaults date_from to 30 days before it: 0001-01-01 - 30 days overflowed (500).
+    manager = authenticate(APIClient(), world["nurse_a"])
+    res = manager.get("/api/v1/cancellation-stats/", {"date_to": "0001-01-10"})
+    assert res.status_code == 400 and "date_to" in res.json()["error"]["fields"]
