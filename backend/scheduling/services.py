@@ -200,16 +200,20 @@ def _submit(application, *, case, actor=None):
         return _mark_withdrawn(app, locked, reason="no longer wanted by the case", actor=None, event=False)
     before_status = app.status
     if status == S.SUBMITTED:
-        app.status = S.SUBMITTED
+        # The theatre's callback may have come before this answer was processed: never go back from its word.
+        if app.status not in (S.SUBMITTED, S.SCHEDULED, S.CANCELLED_BY_THEATRE):
+            app.status = S.SUBMITTED
         app.submitted_at = app.submitted_at or now
         app.last_error = ""
         app.next_attempt_at = None
         app.save()
-        case_append_event(locked, type=EVENT_SUBMITTED, actor=actor,
-                          payload={"application_no": app.application_no, "planned_date": app.planned_date,
-                                   "attempts": app.attempts})
-        audit_record(actor=actor, system=actor is None, action=AuditAction.CREATE, target=app,
-                     after={"application_no": app.application_no, "status": app.status}, detail="theatre application")
+        if before_status != S.SUBMITTED:  # else recorded when the callback said "received"
+            case_append_event(locked, type=EVENT_SUBMITTED, actor=actor,
+                              payload={"application_no": app.application_no, "planned_date": app.planned_date,
+                                       "attempts": app.attempts})
+            audit_record(actor=actor, system=actor is None, action=AuditAction.CREATE, target=app,
+                         after={"application_no": app.application_no, "status": app.status},
+                         detail="theatre application")
         if booking is not None and booking.status != "received":
             _apply_locked(locked, app, booking, source=UpdateSource.SUBMIT)
         return app

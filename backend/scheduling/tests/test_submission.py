@@ -194,3 +194,29 @@ def test_a_redelivered_roll_back_does_not_withdraw_the_application_sent_afterwar
     current.refresh_from_db()
     assert current.status == ApplicationStatus.SUBMITTED
     assert theatre.application(current.application_no)["status"] == "received"
+
+
+@pytest.mark.req("S1")
+def test_the_schedule_called_back_before_the_submission_answer_is_processed_is_kept(world, theatre, monkeypatch):
+    """The theatre schedules and calls back while the submitting worker still waits for its (older) answer."""
+    from integrations.ports.theatre import TheatreBooking
+    from scheduling.tests.conftest import booked
+
+    case = booked(ward=world["ward"], surgeon=world["surgeon"])
+    case = case_transition(case=case, transition="send_application", actor=None)
+    real = services._call_submit
+    start = timezone.now().replace(microsecond=0) + timedelta(days=1)
+
+    def call_then_callback(application, case_row):
+        answer = real(application, case_row)  # "received", revision 1
+        services.booking_apply(booking=TheatreBooking(application.application_no, "scheduled", room="OR-01",
+                                                      sequence=1, scheduled_start=start, revision=2),
+                               source="callback")
+        return answer
+
+    monkeypatch.setattr(services, "_call_submit", call_then_callback)
+    app = services.application_send(case=case)
+    app.refresh_from_db()
+    case.refresh_from_db()
+    assert case.state == CaseState.SCHEDULED
+    assert app.status == ApplicationStatus.SCHEDULED and app.revision == 2
