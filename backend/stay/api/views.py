@@ -281,7 +281,8 @@ class StayOptionsView(APIView):
 
 class TheatreEventView(APIView):
     """The theatre / anaesthesia system (手麻) pushes time points of an operation. Not a JWT endpoint: the caller
-    is a hospital system signed like the HIS launch (booking.signing: client id + HMAC, timestamp, nonce).
+    is the theatre system, signed with its own key like its schedule callbacks (scheduling.signing: client id +
+    HMAC, timestamp, nonce; the HIS clients only when no theatre client is configured).
     The case is named by its UUID or by the theatre application number. Repeats change nothing."""
 
     authentication_classes = []
@@ -289,9 +290,9 @@ class TheatreEventView(APIView):
 
     @extend_schema(request=s.TheatreEventInput, responses={200: s.TheatreTimeSerializer(many=True)}, auth=[])
     def post(self, request):
-        from booking.signing import his_request_verify
+        from scheduling.signing import callback_verify
 
-        his_request_verify(headers=request.headers, method=request.method, path=request.path, body=request.body)
+        callback_verify(headers=request.headers, method=request.method, path=request.path, body=request.body)
         v = _input(s.TheatreEventInput, request)
         case = None
         if v.get("case"):

@@ -241,3 +241,24 @@ def test_quality_review_list_of_incidents(admitted, nurse, doctor, client_for):
     assert [r["kind"] for r in only["results"]] == ["complication"]
     too_long = client_for(quality).get("/api/v1/stay/incidents/", {"date_from": "2026-01-01", "date_to": today})
     assert too_long.status_code == 400 and "date_to" in too_long.json()["error"]["fields"]
+
+
+@pytest.mark.req("G3")
+@override_settings(SCHEDULING_THEATRE_CLIENTS={"SHOUMA": "theatre-system-key"},
+                   BOOKING_HIS_CLIENTS={"HIS-WS": "his-workstation-key"})
+def test_time_points_are_pushed_with_the_theatre_systems_key_not_the_his_workstations(admitted, api_client):
+    """The 手麻 system signs with its own key (the one its schedule callbacks use); the HIS workstation's key,
+    given to doctors' launches, cannot write theatre times once the theatre system has its own."""
+    case = admitted()
+    path = "/api/v1/stay/theatre-events/"
+    body = json.dumps({"case": str(case.uuid), "times": {"room_in": _t(3).isoformat()}}).encode()
+
+    def post(client_id, secret):
+        headers = signed_headers(client_id, secret, method="POST", path=path, body=body)
+        return api_client.generic("POST", path, body, content_type="application/json",
+                                  **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()})
+
+    assert post("HIS-WS", "his-workstation-key").status_code == 401
+    assert not TheatreTime.objects.filter(case=case).exists()
+    assert post("SHOUMA", "theatre-system-key").status_code == 200
+    assert TheatreTime.objects.filter(case=case, point="room_in").exists()
