@@ -4,6 +4,7 @@
   patient's cases still before surgery are evaluated again.
 - `doctor_assessment.rules.changed` (a rule or the results window changed): the hospital's cases (all hospitals'
   for a platform default) are evaluated again.
+- `cases.case.rescheduled`: the case's window moved with its surgery date: the case is evaluated again.
 Each evaluation appends `clinical.findings.flagged` only when a case's set of flags changed, so a redelivered
 message changes nothing.
 """
@@ -31,3 +32,14 @@ def findings_after_rules(message):
     if hospital_id and hospital is None:
         return
     findings_rebuild(hospital=hospital)
+
+
+@outbox_handler("cases.case.rescheduled", name="doctor_assessment.findings_after_reschedule")
+def findings_after_reschedule(message):
+    """The results window is relative to the surgery date: a new date is a new window (idempotent)."""
+    from cases.models import SurgicalCase
+    from doctor_assessment.services import EVALUATED_STATES, findings_evaluate
+
+    case = SurgicalCase.objects.filter(uuid=message.payload.get("case")).first()
+    if case is not None and case.state in EVALUATED_STATES:
+        findings_evaluate(case)

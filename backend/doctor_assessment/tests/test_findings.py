@@ -20,7 +20,7 @@ from doctor_assessment.services import (
     rule_create,
     rule_update,
 )
-from doctor_assessment.tests.conftest import case_of, negative_everywhere, positives, sim_hospital
+from doctor_assessment.tests.conftest import case_of, lab_day, negative_everywhere, positives, sim_hospital
 from tests.builders import make_staff, make_ward
 
 pytestmark = pytest.mark.django_db
@@ -285,3 +285,24 @@ def test_a_report_without_an_issue_time_is_not_taken_for_the_newest():
                              unit="mmol/L")
     findings_evaluate(case)
     assert CaseFinding.objects.filter(case=case, rule_key="potassium_low").exists()
+
+
+@pytest.mark.req("D1", "D5")
+def test_a_rescheduled_case_is_evaluated_again_over_its_new_window(hospital_sim, on_commit):
+    # The results window is relative to the surgery date: moving the operation moves the window. A positive
+    # HBsAg 40 days before the old date did not count; 3 days before the new date it does, at once.
+    from django.utils import timezone as tz
+
+    from cases.services import case_transition
+
+    today = tz.localdate()
+    reg_no = next(r for r in positives("5196-1") if (today - lab_day(r)).days <= 20)
+    case = case_of(reg_no, days_after_labs=40)
+    fetch(case)
+    findings_evaluate(case)
+    assert not CaseRiskState.objects.get(case=case).high_risk
+    new_day = max(lab_day(reg_no) + timedelta(days=3), today + timedelta(days=1))
+    with on_commit():
+        case_transition(case=case, transition="reschedule", actor=None, planned_date=new_day,
+                        reason_code="patient_request", reason="患者要求提前")
+    assert CaseRiskState.objects.get(case=case).high_risk and len(flagged_events(case)) == 1
