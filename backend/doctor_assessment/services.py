@@ -89,6 +89,8 @@ def assessment_settings_update(*, actor, hospital, results_window_days=None, pul
         problems["pull_ahead_days"] = [_("Give between 0 and 30 days.")]
     if problems:
         raise InvalidInput(fields=problems)
+    # The hospital row serialises the first save (no settings row to lock yet: two would both insert one).
+    type(hospital).objects.select_for_update().filter(pk=hospital.pk).first()
     row = AssessmentSettings.objects.select_for_update().filter(hospital=hospital).first()
     before = settings_for(hospital)
     if row is None:
