@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import requires
 from audit.services import audit_patient_read
-from cases.models import CaseEvent, SurgicalCase
+from cases.models import SurgicalCase
 from core.errors import InvalidInput, NotFound
 from org.models import Ward
 from org.scoping import ward_scope_for
@@ -298,10 +298,13 @@ class TheatreEventView(APIView):
         if v.get("case"):
             case = SurgicalCase.objects.filter(uuid=v["case"]).first()
         elif v.get("application_no"):
-            event = (CaseEvent.objects.filter(type="scheduling.application.submitted",
-                                              payload__application_no=v["application_no"])
-                     .select_related("case").order_by("-id").first())
-            case = event.case if event else None
+            from scheduling.models import (
+                TheatreApplication,  # the application number is unique there (indexed)
+            )
+
+            application = (TheatreApplication.objects.filter(application_no=v["application_no"])
+                           .select_related("case").first())
+            case = application.case if application else None
         if case is None:
             raise NotFound(_("Unknown case or application."))
         rows = services.theatre_times_import(case=case, times=v["times"])
