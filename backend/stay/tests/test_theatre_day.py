@@ -207,6 +207,16 @@ def test_the_theatre_system_pushes_time_points_signed(admitted, api_client):
     # A repeat (the theatre system resends) changes nothing; an unknown case is 404.
     assert post(signed_headers("ANAES-SYS", "s3cret-theatre", method="POST", path=path, body=body)).status_code == 200
     assert CaseEvent.objects.filter(case=case, type="stay.theatre_time.recorded").count() == 2
+    # Named by the theatre application number instead of the case.
+    from scheduling.models import TheatreApplication
+
+    TheatreApplication.objects.create(case=case, application_no="DS-PUSH-1", planned_date=case.planned_date)
+    by_number = json.dumps({"application_no": "DS-PUSH-1", "times": {"surgery_end": _t(2).isoformat()}}).encode()
+    pushed = api_client.generic("POST", path, by_number, content_type="application/json", **{
+        f"HTTP_{k.upper().replace('-', '_')}": v for k, v in signed_headers(
+            "ANAES-SYS", "s3cret-theatre", method="POST", path=path, body=by_number).items()})
+    assert pushed.status_code == 200, pushed.json()
+    assert TheatreTime.objects.filter(case=case, point="surgery_end", source="theatre_system").exists()
     missing = json.dumps({"application_no": "NOPE", "times": {"room_in": _t(1).isoformat()}}).encode()
     assert api_client.generic("POST", path, missing, content_type="application/json", **{
         f"HTTP_{k.upper().replace('-', '_')}": v for k, v in signed_headers(
