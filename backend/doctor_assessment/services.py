@@ -183,6 +183,17 @@ def _clean_rule(rule, hospital):
         raise InvalidInput(fields={"exam_kind": [_("Unknown exam kind.")]})
     if rule.department_id and hospital is not None and rule.department.hospital_id != hospital.pk:
         raise InvalidInput(fields={"department": [_("The department belongs to another hospital.")]})
+    if hospital is not None:
+        # A hospital rule with a default's key replaces that default in the whole hospital: narrowed to a procedure
+        # or department, the default's check would silently stop for every other one.
+        default = HighRiskRule.objects.filter(hospital__isnull=True, key=rule.key).first()
+        if default is not None:
+            message = _("A rule replacing a platform default keeps its procedure and department; give a new key "
+                        "for a rule of one procedure or department.")
+            if rule.procedure_id != default.procedure_id:
+                raise InvalidInput(fields={"procedure": [message]})
+            if rule.department_id != default.department_id:
+                raise InvalidInput(fields={"department": [message]})
 
 
 def _version(rule, *, actor, action):

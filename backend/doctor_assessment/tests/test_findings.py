@@ -220,6 +220,31 @@ def test_a_hospital_rule_replaces_the_default_of_the_same_key_only_there(hospita
     del ward_b
 
 
+@pytest.mark.req("Y9", "D5")
+def test_a_default_cannot_be_narrowed_to_one_procedure_by_its_key():
+    # A hospital rule with a default's key replaces the default for the whole hospital: narrowed to one procedure,
+    # the potassium check silently stopped for every other operation there. A procedure rule takes a key of its own.
+    from core.errors import InvalidInput
+
+    ward = make_ward()
+    hospital = ward.department.hospital
+    admin = make_staff("hospital_admin", ward=ward)
+    chole = Procedure.objects.create(code="51.23", name="腹腔镜胆囊切除术", grade=3, incision_class="Ⅱ类")
+    default = HighRiskRule.objects.get(hospital__isnull=True, key="potassium_low")
+    with pytest.raises(InvalidInput) as narrowed:
+        rule_update(actor=admin, rule=default, procedure=chole, threshold=Decimal("3.5"))
+    assert "procedure" in narrowed.value.fields
+    with pytest.raises(InvalidInput):
+        rule_create(actor=admin, hospital=hospital, key="potassium_low", label="血钾 < 3.5", kind="lab_numeric",
+                    codes=["2823-3"], comparator="lt", threshold=Decimal("3.5"), procedure=chole)
+    assert not HighRiskRule.objects.filter(hospital=hospital).exists()
+    # the same scope (a stricter threshold for the hospital) and a procedure rule under its own key are fine
+    assert rule_update(actor=admin, rule=default, threshold=Decimal("3.2")).hospital == hospital
+    assert rule_create(actor=admin, hospital=hospital, key="potassium_low_chole", label="血钾 < 3.5(胆囊)",
+                       kind="lab_numeric", codes=["2823-3"], comparator="lt", threshold=Decimal("3.5"),
+                       procedure=chole).procedure == chole
+
+
 # --- the results window (D1) --------------------------------------------------------------------------------------
 @pytest.mark.req("D1", "D5")
 def test_results_outside_the_window_do_not_count(hospital_sim, on_commit):
