@@ -63,6 +63,8 @@ class CardContext:
 
     def __init__(self, principal, cases):
         self.full = has_permission(principal, perms.VIEW_FULL_DEMOGRAPHICS.slug)
+        # Which findings raised an alert (HBsAg, anti-HIV...) are clinical results: only for those who read them.
+        self.results = has_permission(principal, "clinical.view_results")
         hospital_ids = {c.ward.department.hospital_id for c in cases}
         self.rules = {h: {r.key: r for r in rules} for h, rules in effective_rules(hospital_ids).items()}
         self.today = timezone.localdate()
@@ -84,7 +86,8 @@ def card_icons(case, ctx) -> dict:
             continue  # the rule was switched off or deleted: its icon disappears at once
         icons[rule.icon_class].append({
             "key": icon.key, "label": rule.label, "symbol": rule.symbol, "colour": rule.colour,
-            "count": icon.count, "since": icon.changed_at, "detail": icon.detail, "position": rule.position,
+            "count": icon.count, "since": icon.changed_at, "position": rule.position,
+            "detail": icon.detail if ctx.results or rule.icon_class != IconClass.ALERT else {},
         })
     for items in icons.values():
         items.sort(key=lambda i: (i.pop("position"), i["key"]))

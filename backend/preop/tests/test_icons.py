@@ -252,3 +252,16 @@ def test_unrelated_wards_and_other_hospitals_use_their_own_rules(world):
         _event(case, "messaging.message.sent", {"channel": "sms", "kind": "x", "status": "sent"})
     deliver()
     assert _active(here) == {"messages_sent": 1} and _active(there) == {}
+
+
+@pytest.mark.req("P2")
+def test_alert_details_name_findings_only_to_staff_who_may_read_results(world):
+    # The alert icon shows on every card; which test was positive (e.g. HIV reactive) is a clinical result: staff
+    # without clinical.view_results (follow-up nurses, administrators, quality) see the icon, not the findings.
+    case = make_case("booked", ward=world["ward_a"], planned_date=future())
+    _flag(case, "infectious")
+    deliver()
+    nurse = _card(authenticate(APIClient(), world["nurse_a"]), case)["icons"]["alert"]
+    assert nurse[0]["key"] == "infectious" and nurse[0]["detail"]["flags"][0]["label"] == "infectious 标记"
+    followup = _card(authenticate(APIClient(), world["followup_a"]), case)["icons"]["alert"]
+    assert followup[0]["key"] == "infectious" and followup[0]["detail"] == {}
