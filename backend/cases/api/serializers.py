@@ -178,6 +178,11 @@ class PatientCaseSerializer(serializers.ModelSerializer):
         return care_pathway(obj)
 
 
+# Events whose payload names results (a positive HIV or syphilis screen...): readers without
+# clinical.view_results (follow-up nurses, quality managers, administrators) see only these keys of it.
+RESULT_EVENT_KEYS = {"clinical.findings.flagged": ("high_risk", "categories")}
+
+
 class CaseEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = CaseEvent
@@ -186,6 +191,22 @@ class CaseEventSerializer(serializers.ModelSerializer):
             "to_state", "payload",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        kept = RESULT_EVENT_KEYS.get(instance.type)
+        if kept is not None and not self._may_read_results():
+            data["payload"] = {k: v for k, v in (data["payload"] or {}).items() if k in kept}
+        return data
+
+    def _may_read_results(self) -> bool:
+        if "may_read_results" not in self.context:
+            from accounts.permissions import has_permission
+
+            request = self.context.get("request")
+            self.context["may_read_results"] = bool(
+                request and has_permission(request.user, "clinical.view_results"))
+        return self.context["may_read_results"]
 
 
 # --- input -----------------------------------------------------------------------------------------------------

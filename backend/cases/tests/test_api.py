@@ -106,6 +106,24 @@ def test_timeline_lists_events_in_order(api_client, ward, nurse):
     assert AuditEntry.objects.filter(action="read", target_id=str(case.uuid), detail="case timeline").count() == 1
 
 
+@pytest.mark.req("P2", "D5")
+def test_result_findings_in_the_event_history_are_shown_only_to_readers_of_results(api_client, ward, nurse):
+    from cases.services import case_append_event, case_lock
+
+    case = make_case("booked", ward=ward)
+    case_append_event(case_lock(case), type="clinical.findings.flagged", actor=None, payload={
+        "high_risk": True, "categories": ["infectious"],
+        "flags": [{"category": "infectious", "code": "HIV", "label": "HIV抗原抗体有反应性", "rule": ""}]})
+
+    def flagged(user):
+        events = authenticate(api_client, user).get(f"/api/v1/cases/{case.uuid}/events/").json()["results"]
+        return next(e["payload"] for e in events if e["type"] == "clinical.findings.flagged")
+
+    assert flagged(nurse)["flags"][0]["label"] == "HIV抗原抗体有反应性"  # nurses read results
+    follow_up = flagged(make_staff("followup_nurse", ward=ward))
+    assert follow_up == {"high_risk": True, "categories": ["infectious"]}  # the icon's kind, not the finding
+
+
 def test_create_a_draft_case(api_client, ward, nurse):
     from tests.builders import make_patient
 
