@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 BACKEND = Path(__file__).resolve().parents[1] / "backend"
-STARTUP_LIMIT = 90  # seconds from launch to the printed banner (seeding 200 patients and their cases included)
+STARTUP_LIMIT = 150  # seconds from launch to the printed banner (migrations and the whole demo hospital seeded)
 
 
 def _free_port():

@@ -179,7 +179,10 @@ def test_one_patient_from_booking_to_discharge_through_the_api(hospital, hospita
     # The bed card: the doctor's decision, the message already sent, and an alert icon for each flagged category.
     card = _ok(nurse.get(f"/api/v1/bed-cards/{case}/"))
     assert card["state"] == "discharged" and card["assessment"]["preop_assessment_status"] == "passed"
-    assert [icon["key"] for icon in card["icons"]["lookup"]] == ["messages_sent"]
+    from booking.models import BookingDelivery
+
+    assert [icon["key"] for icon in card["icons"]["lookup"]] == ["messages_sent"], (
+        list(BookingDelivery.objects.filter(case__uuid=case).values("channel", "status", "detail")), types)
     flagged = CaseEvent.objects.filter(case__uuid=case, type="clinical.findings.flagged").order_by("-sequence").first()
     categories = set(flagged.payload["categories"]) if flagged else set()
     alert_keys = {icon["key"] for icon in card["icons"]["alert"]}

@@ -329,8 +329,11 @@ class IconRuleListView(APIView):
 
     @extend_schema(tags=TAGS, responses=s.IconRuleSerializer(many=True))
     def get(self, request):
-        hospital = _hospital_of(request.user)
-        rules = rules_for_hospital(hospital.pk, include_inactive=True)
+        hospital_id = services.actor_hospital_id(request.user)
+        if hospital_id is None:  # a platform administrator: the platform defaults
+            rules = sorted(IconRule.objects.filter(hospital__isnull=True), key=lambda r: (r.position, r.key))
+        else:
+            rules = rules_for_hospital(hospital_id, include_inactive=True)
         return Response(s.IconRuleSerializer(rules, many=True).data)
 
     @extend_schema(tags=TAGS, request=s.IconRuleInputSerializer, responses={201: s.IconRuleSerializer})
