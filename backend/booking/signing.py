@@ -28,6 +28,7 @@ from booking.models import HisRequestNonce
 NONCE_RE = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
 TIMESTAMP_RE = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: str.isdigit() also accepts '²', which int() refuses
 SIGNATURE_RE = re.compile(r"^[0-9A-Fa-f]{64}$")  # compare_digest raises TypeError on non-ASCII text
+CLIENT_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
 def his_signature(secret: str, *, timestamp: str, nonce: str, method: str, path: str, body: bytes) -> str:
@@ -49,34 +50,47 @@ def signed_headers(client_id: str, secret: str, *, method: str, path: str, body:
     }
 
 
-def his_request_verify(*, headers, method: str, path: str, body: bytes) -> str:
-    """The client id of a correctly signed, fresh, first-seen request; else SignatureRefused (401)."""
+def signed_request_verify(*, headers, method: str, path: str, body: bytes, clients: dict, window_seconds: int,
+                          nonce_model, refused) -> str:
+    """The client id of a correctly signed, fresh, first-seen request from one of `clients` ({id: secret});
+    else `refused` (a 401 error class). One check for every system client (HIS workstation, theatre system)."""
     client_id = headers.get("X-Client-Id", "")
     timestamp = headers.get("X-Timestamp", "")
     nonce = headers.get("X-Nonce", "")
     signature = headers.get("X-Signature", "")
-    secret = conf("BOOKING_HIS_CLIENTS").get(client_id) if client_id else None
+    secret = clients.get(client_id) if CLIENT_RE.fullmatch(client_id or "") else None
     if not secret or not SIGNATURE_RE.fullmatch(signature) or not NONCE_RE.fullmatch(nonce) or (
         not TIMESTAMP_RE.fullmatch(timestamp)
     ):
-        raise SignatureRefused()
-    window = conf("BOOKING_HIS_SIGNATURE_WINDOW_SECONDS")
-    if abs(time.time() - int(timestamp)) > window:
-        raise SignatureRefused(_("The request timestamp is outside the allowed window."), code="signature_expired")
+        raise refused()
+    if abs(time.time() - int(timestamp)) > window_seconds:
+        raise refused(_("The request timestamp is outside the allowed window."), code="signature_expired")
     expected = his_signature(secret, timestamp=timestamp, nonce=nonce, method=method, path=path, body=body)
     if not hmac.compare_digest(expected, signature.lower()):
-        raise SignatureRefused()
+        raise refused()
     try:
         with transaction.atomic():
-            HisRequestNonce.objects.create(client_id=client_id, nonce=nonce, seen_at=timezone.now())
+            nonce_model.objects.create(client_id=client_id, nonce=nonce, seen_at=timezone.now())
     except IntegrityError:
-        raise SignatureRefused(_("This request was already received."), code="signature_replayed") from None
+        raise refused(_("This request was already received."), code="signature_replayed") from None
     return client_id
 
 
-def purge_nonces(*, now=None) -> int:
+def nonces_purge(nonce_model, window_seconds: int, *, now=None) -> int:
     """Nonces older than twice the window can no longer be replayed (their timestamp is refused anyway)."""
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=2 * conf("BOOKING_HIS_SIGNATURE_WINDOW_SECONDS"))
-    deleted, _by_model = HisRequestNonce.objects.filter(seen_at__lt=cutoff).delete()
+    deleted, _by_model = nonce_model.objects.filter(seen_at__lt=now - timedelta(seconds=2 * window_seconds)).delete()
     return deleted
+
+
+def his_request_verify(*, headers, method: str, path: str, body: bytes) -> str:
+    """The client id of a correctly signed, fresh, first-seen HIS request; else SignatureRefused (401)."""
+    return signed_request_verify(
+        headers=headers, method=method, path=path, body=body, clients=conf("BOOKING_HIS_CLIENTS"),
+        window_seconds=conf("BOOKING_HIS_SIGNATURE_WINDOW_SECONDS"), nonce_model=HisRequestNonce,
+        refused=SignatureRefused,
+    )
+
+
+def purge_nonces(*, now=None) -> int:
+    return nonces_purge(HisRequestNonce, conf("BOOKING_HIS_SIGNATURE_WINDOW_SECONDS"), now=now)
