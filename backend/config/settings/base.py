@@ -81,6 +81,13 @@ INSTALLED_APPS = [
     "scheduling",
     "doctor_assessment",
     "stay",
+    "messaging",
+    "todos",
+    "recovery",
+    "forms",
+    "followup",
+    "education",
+    "consultation",
     "integrations",
     "realtime",
 ]
@@ -456,8 +463,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     }
 )
 
-# Settings contributed by the pre-operative contexts, each in its own `<app>/settings_part.py` (plain data).
-for _app in ("preop", "timeline", "scheduling", "doctor_assessment", "stay"):
+# Settings contributed by the pre-operative and follow-up contexts, each in its own `<app>/settings_part.py` (plain data).
+for _app in ("preop", "timeline", "scheduling", "doctor_assessment", "stay", "messaging", "todos", "recovery", "forms",
+             "followup", "education", "consultation"):
     _part = importlib.import_module(f"{_app}.settings_part")
     CELERY_BEAT_SCHEDULE.update(_part.BEAT_SCHEDULE)
     SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(_part.ENUM_NAME_OVERRIDES)
