@@ -4,22 +4,22 @@ The upload is untrusted: the PNG signature bytes and Pillow's format detection m
 checked from the header BEFORE any pixel is decompressed (a small file can inflate to gigabytes: a
 decompression bomb), every chunk's CRC is verified and the pixels are fully decoded (a truncated file fails),
 and a blank pad is refused. The stored image is re-encoded by Pillow: only pixels are kept, no metadata or
-ancillary chunks of unknown origin.
+ancillary chunks of unknown origin. The generic checks live in core.images (shared with the wound photos).
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from io import BytesIO
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageFile, UnidentifiedImageError
+from PIL import Image
 
 from consent.errors import InvalidSignatureImage
+from core import images
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+PNG_MAGIC = images.PNG_MAGIC
 FIELD = "image"
 
 # Limits (overridable in settings.CONSENT_SIGNATURE_LIMITS). A signature pad produces a few hundred pixels on
@@ -50,58 +50,44 @@ def _refuse(message, code="invalid_signature_image"):
     raise InvalidSignatureImage(code=code, fields={FIELD: [str(message)]})
 
 
-def _read_upload(upload, max_bytes) -> bytes:
-    if upload is None:
+def _refuse_rejected(rejected: images.ImageRejected, lim: dict):
+    """The consent wording and code of a refusal by core.images."""
+    reason = rejected.reason
+    if reason == images.MISSING:
         _refuse(_("Upload the signature as a PNG file."), "signature_image_missing")
-    if isinstance(upload, bytes | bytearray):
-        content = bytes(upload)
-    else:
-        size = getattr(upload, "size", None)
-        if size is not None and size > max_bytes:
-            _refuse(_("The signature image is larger than %(max)s KB.") % {"max": max_bytes // 1024},
-                    "signature_image_too_large")
-        content = upload.read(max_bytes + 1)
-    if len(content) > max_bytes:
-        _refuse(_("The signature image is larger than %(max)s KB.") % {"max": max_bytes // 1024},
+    if reason == images.TOO_MANY_BYTES:
+        _refuse(_("The signature image is larger than %(max)s KB.") % {"max": lim["max_bytes"] // 1024},
                 "signature_image_too_large")
-    return content
+    if reason in (images.WRONG_TYPE, images.UNSUPPORTED_TYPE):
+        _refuse(_("The signature must be a PNG image."), "signature_not_png")
+    if reason == images.TOO_LARGE:
+        _refuse(_("The signature image may be at most %(w)s × %(h)s pixels.")
+                % {"w": lim["max_width"], "h": lim["max_height"]}, "signature_image_too_large")
+    if reason == images.TOO_SMALL:
+        _refuse(_("The signature image must be at least %(w)s × %(h)s pixels.")
+                % {"w": lim["min_width"], "h": lim["min_height"]}, "signature_image_too_small")
+    if reason == images.ANIMATED:
+        _refuse(_("Animated images are not accepted."), "signature_not_png")
+    if reason == images.BOMB:
+        _refuse(_("The signature image is too large to decode."), "signature_image_too_large")
+    _refuse(_("The signature image is damaged or incomplete."), "signature_image_damaged")
 
 
 def validate_signature_png(upload) -> SignatureImage:
     """Check an uploaded signature (bytes or an uploaded file) and return it normalised; InvalidSignatureImage
     with a field error on `image` otherwise."""
     lim = limits()
-    content = _read_upload(upload, lim["max_bytes"])
-    if not content.startswith(PNG_MAGIC):
-        _refuse(_("The signature must be a PNG image."), "signature_not_png")
-    with warnings.catch_warnings():
-        # Pillow only warns above MAX_IMAGE_PIXELS; make that (and anything else odd) a refusal.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(BytesIO(content)) as probe:
-                if probe.format != "PNG":
-                    _refuse(_("The signature must be a PNG image."), "signature_not_png")
-                width, height = probe.size
-                if width > lim["max_width"] or height > lim["max_height"]:
-                    _refuse(_("The signature image may be at most %(w)s × %(h)s pixels.")
-                            % {"w": lim["max_width"], "h": lim["max_height"]}, "signature_image_too_large")
-                if width < lim["min_width"] or height < lim["min_height"]:
-                    _refuse(_("The signature image must be at least %(w)s × %(h)s pixels.")
-                            % {"w": lim["min_width"], "h": lim["min_height"]}, "signature_image_too_small")
-                if getattr(probe, "n_frames", 1) != 1:
-                    _refuse(_("Animated images are not accepted."), "signature_not_png")
-                probe.verify()  # chunk structure and CRCs
-            with Image.open(BytesIO(content)) as image:
-                if ImageFile.LOAD_TRUNCATED_IMAGES:  # a global switch elsewhere must not weaken this check
-                    _refuse(_("The signature image is damaged or incomplete."), "signature_image_damaged")
-                image.load()  # decode every pixel: a truncated stream raises here
-                rgba = image.convert("RGBA")
-        except InvalidSignatureImage:
-            raise
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            _refuse(_("The signature image is too large to decode."), "signature_image_too_large")
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, MemoryError):
-            _refuse(_("The signature image is damaged or incomplete."), "signature_image_damaged")
+    image_limits = images.ImageLimits(
+        max_bytes=lim["max_bytes"], max_width=lim["max_width"], max_height=lim["max_height"],
+        min_width=lim["min_width"], min_height=lim["min_height"],
+    )
+    try:
+        content = images.read_upload(upload, lim["max_bytes"])
+        with images.decode_image(content, formats={images.PNG}, limits=image_limits) as image:
+            rgba = image.convert("RGBA")
+    except images.ImageRejected as rejected:
+        _refuse_rejected(rejected, lim)
+    width, height = rgba.size
     # Ink: composite on white paper (transparent pads) and count dark pixels.
     paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
     grey = Image.alpha_composite(paper, rgba).convert("L")
