@@ -27,8 +27,9 @@ from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 JPEG, PNG, WEBP, HEIF = "JPEG", "PNG", "WEBP", "HEIF"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
-# Pillow format names a sniffed type may open as: camera JPEGs with a depth map or preview are Multi-Picture
-# (MPO) files; only their first (main) picture is used.
+# The one Pillow plugin that may open each sniffed type, and the format names it may report: camera JPEGs with
+# a depth map or preview are Multi-Picture (MPO) files, opened by the JPEG plugin; only the main picture is used.
+PILLOW_PLUGIN = {JPEG: "JPEG", PNG: "PNG", WEBP: "WEBP", HEIF: "HEIF"}
 PILLOW_FORMATS = {JPEG: ("JPEG", "MPO"), PNG: ("PNG",), WEBP: ("WEBP",), HEIF: ("HEIF",)}
 MULTI_PICTURE_OK = {"MPO"}
 CONTENT_TYPES = {JPEG: "image/jpeg", PNG: "image/png", WEBP: "image/webp", HEIF: "image/heic"}
@@ -126,13 +127,13 @@ def decode_image(content: bytes, *, formats, limits: ImageLimits, draft_size: tu
         raise ImageRejected(WRONG_TYPE, found=sniffed)
     if sniffed == HEIF and not heif_available():
         raise ImageRejected(UNSUPPORTED_TYPE, found=sniffed)
-    plugins = list(PILLOW_FORMATS[sniffed])
+    plugins, reported = [PILLOW_PLUGIN[sniffed]], PILLOW_FORMATS[sniffed]
     with warnings.catch_warnings():
         # Pillow only warns between MAX_IMAGE_PIXELS and twice that: make the warning a refusal too.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             with Image.open(BytesIO(content), formats=plugins) as probe:
-                if probe.format not in plugins:
+                if probe.format not in reported:
                     raise ImageRejected(WRONG_TYPE, found=probe.format)
                 width, height = probe.size
                 _check_size(width, height, limits)
@@ -153,7 +154,7 @@ def decode_image(content: bytes, *, formats, limits: ImageLimits, draft_size: tu
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageRejected(BOMB) from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, MemoryError, IndexError,
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, MemoryError, IndexError, KeyError,
                 TypeError, ZeroDivisionError):
             raise ImageRejected(DAMAGED) from None
     return image
