@@ -1,0 +1,300 @@
+"""Input and output serializers of the follow-up API."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from followup.models import (
+    Anchor,
+    CallStatus,
+    CaseTag,
+    FollowupPlan,
+    FollowupTask,
+    ManualCall,
+    TagDefinition,
+    TaskStatus,
+    Tier,
+    VoiceCall,
+)
+
+
+class _Ref(serializers.Serializer):
+    uuid = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class PointSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    anchor = serializers.ChoiceField(choices=Anchor.choices)
+    offset_hours = serializers.IntegerField()
+    form = serializers.CharField(allow_blank=True, required=False)
+    tiers = serializers.ListField(child=serializers.ChoiceField(choices=Tier.choices), required=False)
+    voice_hours = serializers.IntegerField(required=False)
+    selfreport_hours = serializers.IntegerField(required=False)
+    manual_hours = serializers.IntegerField(required=False)
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    hospital = serializers.UUIDField(source="hospital.uuid", read_only=True, allow_null=True, default=None)
+    procedure = serializers.SerializerMethodField()
+    points = PointSerializer(many=True)
+    is_default = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FollowupPlan
+        fields = ["uuid", "hospital", "procedure", "name", "description", "points", "is_active", "is_default",
+                  "version", "updated_at"]
+
+    def get_procedure(self, obj) -> dict | None:
+        return {"uuid": str(obj.procedure.uuid), "code": obj.procedure.code, "name": obj.procedure.name} \
+            if obj.procedure_id else None
+
+    def get_is_default(self, obj) -> bool:
+        return obj.hospital_id is None
+
+
+class PlanInput(serializers.Serializer):
+    procedure = serializers.UUIDField(required=False, allow_null=True)
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    points = serializers.JSONField()
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class PlanPatch(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    points = serializers.JSONField(required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class PlanVersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    change = serializers.CharField()
+    snapshot = serializers.JSONField()
+    changed_at = serializers.DateTimeField()
+    changed_by_name = serializers.CharField()
+
+
+class TagDefinitionSerializer(serializers.ModelSerializer):
+    is_default = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TagDefinition
+        fields = ["uuid", "code", "label", "description", "colour", "automatic", "on_followup_completed",
+                  "on_unreached", "abnormal_codes", "position", "is_active", "is_default"]
+
+    def get_is_default(self, obj) -> bool:
+        return obj.hospital_id is None
+
+
+class TagDefinitionInput(serializers.Serializer):
+    code = serializers.SlugField(max_length=40)
+    label = serializers.CharField(max_length=30, required=False)
+    description = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    colour = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    automatic = serializers.BooleanField(required=False)
+    on_followup_completed = serializers.BooleanField(required=False)
+    on_unreached = serializers.BooleanField(required=False)
+    abnormal_codes = serializers.ListField(child=serializers.CharField(max_length=60), max_length=20, required=False)
+    position = serializers.IntegerField(min_value=0, max_value=1000, required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class CaseTagSerializer(serializers.ModelSerializer):
+    added_by = serializers.CharField(source="added_by.name", read_only=True, default=None)
+
+    class Meta:
+        model = CaseTag
+        fields = ["uuid", "code", "label", "automatic", "note", "added_at", "added_by", "removed_at"]
+
+
+class CaseTagInput(serializers.Serializer):
+    code = serializers.SlugField(max_length=40)
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class _PatientBrief(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    name = serializers.CharField()
+    masked_phone = serializers.CharField()
+    sex = serializers.CharField()
+
+
+class _CaseBrief(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    procedure_name = serializers.CharField()
+    planned_date = serializers.DateField(allow_null=True)
+    discharged_at = serializers.DateTimeField(allow_null=True)
+    state = serializers.CharField()
+    surgeon = serializers.CharField(source="surgeon.name", default=None, allow_null=True)
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    patient = _PatientBrief(source="case.patient")
+    case = _CaseBrief()
+    ward = _Ref()
+    tags = serializers.SerializerMethodField()
+    assignment = serializers.UUIDField(source="assignment.uuid", default=None, allow_null=True)
+    overdue = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=TaskStatus.choices)
+
+    class Meta:
+        model = FollowupTask
+        fields = ["uuid", "patient", "case", "ward", "point_key", "point_label", "anchor", "anchor_at",
+                  "offset_hours", "due_at", "tiers", "windows", "status", "step_started_at", "step_deadline_at",
+                  "overdue", "outcome", "completed_tier", "completed_at", "assignment", "tags"]
+
+    def get_tags(self, obj) -> list[dict]:
+        rows = getattr(obj.case, "active_tags", None)
+        if rows is None:
+            rows = obj.case.followup_tags.filter(removed_at__isnull=True)
+        return [{"code": t.code, "label": t.label, "automatic": t.automatic} for t in rows]
+
+    def get_overdue(self, obj) -> bool:
+        from django.utils import timezone
+
+        return bool(obj.step_deadline_at and obj.is_open and obj.step_deadline_at < timezone.now())
+
+
+class VoiceCallSerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=CallStatus.choices)
+
+    class Meta:
+        model = VoiceCall
+        fields = ["uuid", "call_id", "status", "answered", "duration_seconds", "answers", "transcript", "outcome",
+                  "result_source", "started_at", "finished_at"]
+
+
+class ManualCallSerializer(serializers.ModelSerializer):
+    called_by = serializers.CharField(source="called_by.name")
+
+    class Meta:
+        model = ManualCall
+        fields = ["uuid", "called_by", "called_at", "reached", "note"]
+
+
+class AnswerSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.JSONField()
+
+
+class AnswersSerializer(serializers.Serializer):
+    response = serializers.UUIDField()
+    channel = serializers.CharField()
+    complete = serializers.BooleanField()
+    submitted_at = serializers.DateTimeField()
+    score = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
+    abnormal = serializers.ListField(child=serializers.CharField())
+    abnormal_details = serializers.JSONField()
+    answers = AnswerSerializer(many=True)
+
+
+class TaskDetailSerializer(TaskSerializer):
+    voice_calls = VoiceCallSerializer(many=True)
+    manual_calls = ManualCallSerializer(many=True)
+    history = serializers.JSONField()
+    answers = serializers.SerializerMethodField()
+    plan_version = serializers.IntegerField()
+
+    class Meta(TaskSerializer.Meta):
+        fields = [*TaskSerializer.Meta.fields, "plan_version", "history", "voice_calls", "manual_calls", "answers"]
+
+    @extend_schema_field(AnswersSerializer(allow_null=True))
+    def get_answers(self, obj):
+        from followup.selectors import task_answers
+
+        answers = task_answers(obj)
+        return AnswersSerializer(answers).data if answers else None
+
+
+class TaskListQuery(serializers.Serializer):
+    ward = serializers.UUIDField(required=False)
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    status = serializers.ListField(child=serializers.ChoiceField(choices=TaskStatus.choices), required=False)
+    tag = serializers.ListField(child=serializers.SlugField(max_length=40), required=False)
+    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs):
+        if attrs.get("date_from") and attrs.get("date_to") and attrs["date_to"] < attrs["date_from"]:
+            raise serializers.ValidationError({"date_to": [_("The end date is before the start date.")]})
+        return attrs
+
+
+class ManualCallInput(serializers.Serializer):
+    reached = serializers.BooleanField()
+    answers = serializers.DictField(required=False, allow_empty=True)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    close_unreached = serializers.BooleanField(required=False, default=False)
+
+
+class TagCountQuery(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    ward = serializers.UUIDField(required=False)
+
+    def validate(self, attrs):
+        if attrs["date_to"] < attrs["date_from"]:
+            raise serializers.ValidationError({"date_to": [_("The end date is before the start date.")]})
+        if (attrs["date_to"] - attrs["date_from"]).days > 366:
+            raise serializers.ValidationError({"date_to": [_("Give at most one year.")]})
+        return attrs
+
+
+class TagCountSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    code = serializers.CharField()
+    label = serializers.CharField()
+    automatic = serializers.BooleanField()
+    count = serializers.IntegerField()
+
+
+class CallbackBodySerializer(serializers.Serializer):
+    """The voice platform's result (the shape of GET /voice/calls/<id>)."""
+
+    call_id = serializers.CharField(max_length=64)
+    status = serializers.ChoiceField(choices=["completed", "no_answer", "busy", "failed", "in_progress"])
+    answered = serializers.BooleanField(required=False, default=False)
+    duration_seconds = serializers.IntegerField(required=False, default=0, min_value=0, max_value=86400)
+    answers = serializers.DictField(required=False, default=dict)
+    transcript = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+
+
+class CallbackAnswerSerializer(serializers.Serializer):
+    call_id = serializers.CharField()
+    outcome = serializers.CharField()
+
+
+class TreeNodeSerializer(serializers.Serializer):
+    time_point = serializers.CharField()
+    label = serializers.CharField()
+    anchor = serializers.CharField()
+    offset_hours = serializers.IntegerField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    task = serializers.UUIDField(source="task.uuid", allow_null=True, default=None)
+    status = serializers.CharField()
+    tiers = serializers.ListField(child=serializers.CharField())
+    outcome = serializers.CharField()
+    completed_tier = serializers.CharField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    answers = AnswersSerializer(allow_null=True)
+    calls = serializers.JSONField()
+
+
+class TreeBranchSerializer(serializers.Serializer):
+    case = _CaseBrief()
+    plan = serializers.SerializerMethodField()
+    nodes = TreeNodeSerializer(many=True)
+    tags = CaseTagSerializer(many=True)
+
+    def get_plan(self, obj) -> dict | None:
+        plan = obj["plan"]
+        return {"uuid": str(plan.uuid), "name": plan.name, "version": plan.version} if plan else None
+
+
+class PlanTreeSerializer(serializers.Serializer):
+    patient = _PatientBrief()
+    cases = TreeBranchSerializer(many=True)
