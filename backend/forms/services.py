@@ -348,3 +348,44 @@ def response_submit(*, assignment, answers, channel, actor, allow_partial=False)
                         "abnormal": codes})
     assignment.refresh_from_db()
     return response
+
+
+# --- platform defaults -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def forms_sync_defaults() -> int:
+    """Create or update the platform's default forms (forms.defaults); a changed schema publishes a new version.
+    Idempotent: run after every migrate and test-database flush. Returns the number of forms created or changed."""
+    from forms.defaults import DEFAULT_FORMS
+
+    changed = 0
+    for spec in DEFAULT_FORMS:
+        clean = schema_mod.schema_clean(spec["schema"])
+        form = Form.objects.select_for_update().filter(hospital__isnull=True, code=spec["code"]).first()
+        if form is None:
+            form_create(hospital=None, kind=spec["kind"], code=spec["code"], title=spec["title"],
+                        description=spec["description"], schema=clean, actor=None, note="platform default")
+            changed += 1
+            continue
+        fields = {"kind": spec["kind"], "title": spec["title"], "description": spec["description"]}
+        if any(getattr(form, k) != v for k, v in fields.items()):
+            Form.objects.filter(pk=form.pk).update(**fields, updated_at=timezone.now())
+            form.refresh_from_db()
+            changed += 1
+        current = form.current_version
+        if current is None or current.schema != clean or current.title != spec["title"]:
+            _version_add(form, schema=clean, actor=None, note="platform default updated", title=spec["title"])
+            changed += 1
+    return changed
+
+
+def registration_assign_on_booking(*, case) -> FormAssignment | None:
+    """PA2: the centre registration questionnaire that applies to the case, given once when it is booked."""
+    from forms.selectors import form_for_case
+
+    version = form_for_case(case, FormKind.REGISTRATION)
+    if version is None:
+        return None
+    return assignment_create(case=case, version=version, source=AssignmentSource.REGISTRATION, actor=None,
+                             notify=False, key=f"registration:{case.uuid}")

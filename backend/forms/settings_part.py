@@ -3,6 +3,16 @@
 Environment-driven values may be read here with os.environ; app code reads them through django.conf.settings.
 """
 
+import os
+
 BEAT_SCHEDULE: dict = {}  # name -> {"task": ..., "schedule": seconds}
-ENUM_NAME_OVERRIDES: dict = {}  # OpenAPI enum name -> "app.models.Choices" (when two enums collide)
-SETTINGS: dict = {}  # NAME -> value, set on the settings module
+ENUM_NAME_OVERRIDES: dict = {
+    "FormKindEnum": "forms.models.FormKind",
+    "FormAssignmentSourceEnum": "forms.models.AssignmentSource",
+    "FormAssignmentStatusEnum": "forms.models.AssignmentStatus",
+    "FormResponseChannelEnum": "forms.models.ResponseChannel",
+}
+SETTINGS: dict = {
+    # PA2: a booked patient is given the centre registration questionnaire that applies to the procedure.
+    "FORMS_REGISTRATION_ON_BOOKING": os.environ.get("FORMS_REGISTRATION_ON_BOOKING", "1") not in ("0", "false"),
+}
