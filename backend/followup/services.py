@@ -718,15 +718,17 @@ def manual_call_record(*, task, actor, reached: bool, answers=None, note="", clo
     return locked
 
 
-def advance_overdue(*, now=None, limit=500) -> dict:
+def advance_overdue(*, now=None, limit=500, task_ids=None) -> dict:
     """Steps past their deadline move on (F1): a pending first step that never started, a voice call without result
     (polled first: a lost callback), a self-report not filled in. Manual calls stay with the nurse (overdue)."""
     from integrations.registry import get_port
 
     now = now or timezone.now()
-    due = list(FollowupTask.objects.filter(
-        status__in=(TaskStatus.PENDING, TaskStatus.VOICE, TaskStatus.SELFREPORT), step_deadline_at__lte=now,
-    ).order_by("step_deadline_at").values_list("pk", flat=True)[:limit])
+    due = FollowupTask.objects.filter(
+        status__in=(TaskStatus.PENDING, TaskStatus.VOICE, TaskStatus.SELFREPORT), step_deadline_at__lte=now)
+    if task_ids is not None:
+        due = due.filter(pk__in=task_ids)
+    due = list(due.order_by("step_deadline_at").values_list("pk", flat=True)[:limit])
     stats = {"advanced": 0, "polled": 0, "errors": 0}
     for pk in due:
         try:

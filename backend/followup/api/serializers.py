@@ -18,12 +18,12 @@ from followup.models import (
 )
 
 
-class _Ref(serializers.Serializer):
+class FollowupWardRef(serializers.Serializer):
     uuid = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
 
 
-class PointSerializer(serializers.Serializer):
+class FollowupPointSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     anchor = serializers.ChoiceField(choices=Anchor.choices)
@@ -35,10 +35,10 @@ class PointSerializer(serializers.Serializer):
     manual_hours = serializers.IntegerField(required=False)
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class FollowupPlanSerializer(serializers.ModelSerializer):
     hospital = serializers.UUIDField(source="hospital.uuid", read_only=True, allow_null=True, default=None)
     procedure = serializers.SerializerMethodField()
-    points = PointSerializer(many=True)
+    points = FollowupPointSerializer(many=True)
     is_default = serializers.SerializerMethodField()
 
     class Meta:
@@ -54,7 +54,7 @@ class PlanSerializer(serializers.ModelSerializer):
         return obj.hospital_id is None
 
 
-class PlanInput(serializers.Serializer):
+class FollowupPlanInput(serializers.Serializer):
     procedure = serializers.UUIDField(required=False, allow_null=True)
     name = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
@@ -62,14 +62,14 @@ class PlanInput(serializers.Serializer):
     is_active = serializers.BooleanField(required=False, default=True)
 
 
-class PlanPatch(serializers.Serializer):
+class FollowupPlanPatch(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False)
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
     points = serializers.JSONField(required=False)
     is_active = serializers.BooleanField(required=False)
 
 
-class PlanVersionSerializer(serializers.Serializer):
+class FollowupPlanVersionSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     change = serializers.CharField()
     snapshot = serializers.JSONField()
@@ -77,7 +77,7 @@ class PlanVersionSerializer(serializers.Serializer):
     changed_by_name = serializers.CharField()
 
 
-class TagDefinitionSerializer(serializers.ModelSerializer):
+class FollowupTagDefinitionSerializer(serializers.ModelSerializer):
     is_default = serializers.SerializerMethodField()
 
     class Meta:
@@ -89,7 +89,7 @@ class TagDefinitionSerializer(serializers.ModelSerializer):
         return obj.hospital_id is None
 
 
-class TagDefinitionInput(serializers.Serializer):
+class FollowupTagDefinitionInput(serializers.Serializer):
     code = serializers.SlugField(max_length=40)
     label = serializers.CharField(max_length=30, required=False)
     description = serializers.CharField(max_length=300, required=False, allow_blank=True)
@@ -102,7 +102,7 @@ class TagDefinitionInput(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
 
 
-class CaseTagSerializer(serializers.ModelSerializer):
+class FollowupCaseTagSerializer(serializers.ModelSerializer):
     added_by = serializers.CharField(source="added_by.name", read_only=True, default=None)
 
     class Meta:
@@ -110,19 +110,19 @@ class CaseTagSerializer(serializers.ModelSerializer):
         fields = ["uuid", "code", "label", "automatic", "note", "added_at", "added_by", "removed_at"]
 
 
-class CaseTagInput(serializers.Serializer):
+class FollowupCaseTagInput(serializers.Serializer):
     code = serializers.SlugField(max_length=40)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class _PatientBrief(serializers.Serializer):
+class FollowupPatientBrief(serializers.Serializer):
     uuid = serializers.UUIDField()
     name = serializers.CharField()
     masked_phone = serializers.CharField()
     sex = serializers.CharField()
 
 
-class _CaseBrief(serializers.Serializer):
+class FollowupCaseBrief(serializers.Serializer):
     uuid = serializers.UUIDField()
     procedure_name = serializers.CharField()
     planned_date = serializers.DateField(allow_null=True)
@@ -131,10 +131,10 @@ class _CaseBrief(serializers.Serializer):
     surgeon = serializers.CharField(source="surgeon.name", default=None, allow_null=True)
 
 
-class TaskSerializer(serializers.ModelSerializer):
-    patient = _PatientBrief(source="case.patient")
-    case = _CaseBrief()
-    ward = _Ref()
+class FollowupTaskSerializer(serializers.ModelSerializer):
+    patient = FollowupPatientBrief(source="case.patient")
+    case = FollowupCaseBrief()
+    ward = FollowupWardRef()
     tags = serializers.SerializerMethodField()
     assignment = serializers.UUIDField(source="assignment.uuid", default=None, allow_null=True)
     overdue = serializers.SerializerMethodField()
@@ -158,7 +158,7 @@ class TaskSerializer(serializers.ModelSerializer):
         return bool(obj.step_deadline_at and obj.is_open and obj.step_deadline_at < timezone.now())
 
 
-class VoiceCallSerializer(serializers.ModelSerializer):
+class FollowupVoiceCallSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=CallStatus.choices)
 
     class Meta:
@@ -167,7 +167,7 @@ class VoiceCallSerializer(serializers.ModelSerializer):
                   "result_source", "started_at", "finished_at"]
 
 
-class ManualCallSerializer(serializers.ModelSerializer):
+class FollowupManualCallSerializer(serializers.ModelSerializer):
     called_by = serializers.CharField(source="called_by.name")
 
     class Meta:
@@ -175,13 +175,13 @@ class ManualCallSerializer(serializers.ModelSerializer):
         fields = ["uuid", "called_by", "called_at", "reached", "note"]
 
 
-class AnswerSerializer(serializers.Serializer):
+class FollowupAnswerSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     value = serializers.JSONField()
 
 
-class AnswersSerializer(serializers.Serializer):
+class FollowupAnswersSerializer(serializers.Serializer):
     response = serializers.UUIDField()
     channel = serializers.CharField()
     complete = serializers.BooleanField()
@@ -189,28 +189,28 @@ class AnswersSerializer(serializers.Serializer):
     score = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
     abnormal = serializers.ListField(child=serializers.CharField())
     abnormal_details = serializers.JSONField()
-    answers = AnswerSerializer(many=True)
+    answers = FollowupAnswerSerializer(many=True)
 
 
-class TaskDetailSerializer(TaskSerializer):
-    voice_calls = VoiceCallSerializer(many=True)
-    manual_calls = ManualCallSerializer(many=True)
+class FollowupTaskDetailSerializer(FollowupTaskSerializer):
+    voice_calls = FollowupVoiceCallSerializer(many=True)
+    manual_calls = FollowupManualCallSerializer(many=True)
     history = serializers.JSONField()
     answers = serializers.SerializerMethodField()
     plan_version = serializers.IntegerField()
 
-    class Meta(TaskSerializer.Meta):
-        fields = [*TaskSerializer.Meta.fields, "plan_version", "history", "voice_calls", "manual_calls", "answers"]
+    class Meta(FollowupTaskSerializer.Meta):
+        fields = [*FollowupTaskSerializer.Meta.fields, "plan_version", "history", "voice_calls", "manual_calls", "answers"]
 
-    @extend_schema_field(AnswersSerializer(allow_null=True))
+    @extend_schema_field(FollowupAnswersSerializer(allow_null=True))
     def get_answers(self, obj):
         from followup.selectors import task_answers
 
         answers = task_answers(obj)
-        return AnswersSerializer(answers).data if answers else None
+        return FollowupAnswersSerializer(answers).data if answers else None
 
 
-class TaskListQuery(serializers.Serializer):
+class FollowupTaskListQuery(serializers.Serializer):
     ward = serializers.UUIDField(required=False)
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
@@ -224,14 +224,14 @@ class TaskListQuery(serializers.Serializer):
         return attrs
 
 
-class ManualCallInput(serializers.Serializer):
+class FollowupManualCallInput(serializers.Serializer):
     reached = serializers.BooleanField()
     answers = serializers.DictField(required=False, allow_empty=True)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     close_unreached = serializers.BooleanField(required=False, default=False)
 
 
-class TagCountQuery(serializers.Serializer):
+class FollowupTagCountQuery(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
     ward = serializers.UUIDField(required=False)
@@ -244,7 +244,7 @@ class TagCountQuery(serializers.Serializer):
         return attrs
 
 
-class TagCountSerializer(serializers.Serializer):
+class FollowupTagCountSerializer(serializers.Serializer):
     day = serializers.DateField()
     code = serializers.CharField()
     label = serializers.CharField()
@@ -252,7 +252,7 @@ class TagCountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
-class CallbackBodySerializer(serializers.Serializer):
+class VoiceCallbackBodySerializer(serializers.Serializer):
     """The voice platform's result (the shape of GET /voice/calls/<id>)."""
 
     call_id = serializers.CharField(max_length=64)
@@ -263,12 +263,12 @@ class CallbackBodySerializer(serializers.Serializer):
     transcript = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
 
 
-class CallbackAnswerSerializer(serializers.Serializer):
+class VoiceCallbackAnswerSerializer(serializers.Serializer):
     call_id = serializers.CharField()
     outcome = serializers.CharField()
 
 
-class TreeNodeSerializer(serializers.Serializer):
+class FollowupTreeNodeSerializer(serializers.Serializer):
     time_point = serializers.CharField()
     label = serializers.CharField()
     anchor = serializers.CharField()
@@ -280,21 +280,21 @@ class TreeNodeSerializer(serializers.Serializer):
     outcome = serializers.CharField()
     completed_tier = serializers.CharField()
     completed_at = serializers.DateTimeField(allow_null=True)
-    answers = AnswersSerializer(allow_null=True)
+    answers = FollowupAnswersSerializer(allow_null=True)
     calls = serializers.JSONField()
 
 
-class TreeBranchSerializer(serializers.Serializer):
-    case = _CaseBrief()
+class FollowupTreeBranchSerializer(serializers.Serializer):
+    case = FollowupCaseBrief()
     plan = serializers.SerializerMethodField()
-    nodes = TreeNodeSerializer(many=True)
-    tags = CaseTagSerializer(many=True)
+    nodes = FollowupTreeNodeSerializer(many=True)
+    tags = FollowupCaseTagSerializer(many=True)
 
     def get_plan(self, obj) -> dict | None:
         plan = obj["plan"]
         return {"uuid": str(plan.uuid), "name": plan.name, "version": plan.version} if plan else None
 
 
-class PlanTreeSerializer(serializers.Serializer):
-    patient = _PatientBrief()
-    cases = TreeBranchSerializer(many=True)
+class FollowupPlanTreeSerializer(serializers.Serializer):
+    patient = FollowupPatientBrief()
+    cases = FollowupTreeBranchSerializer(many=True)

@@ -47,13 +47,13 @@ class PlanListView(APIView):
         slug = perms.CONFIGURE.slug if self.request.method == "POST" else perms.VIEW_FOLLOWUP.slug
         return [requires(slug)()]
 
-    @extend_schema(tags=TAGS, responses=s.PlanSerializer(many=True))
+    @extend_schema(tags=TAGS, responses=s.FollowupPlanSerializer(many=True))
     def get(self, request):
-        return Response(s.PlanSerializer(selectors.plan_list(request.user), many=True).data)
+        return Response(s.FollowupPlanSerializer(selectors.plan_list(request.user), many=True).data)
 
-    @extend_schema(tags=TAGS, request=s.PlanInput, responses={201: s.PlanSerializer})
+    @extend_schema(tags=TAGS, request=s.FollowupPlanInput, responses={201: s.FollowupPlanSerializer})
     def post(self, request):
-        data = validated_body(s.PlanInput, request)
+        data = validated_body(s.FollowupPlanInput, request)
         procedure = None
         if data.get("procedure"):
             procedure = Procedure.objects.filter(uuid=data["procedure"]).first()
@@ -62,7 +62,7 @@ class PlanListView(APIView):
         plan = services.plan_create(hospital=actor_hospital(request.user), procedure=procedure, name=data["name"],
                                     description=data["description"], points=data["points"],
                                     is_active=data["is_active"], actor=request.user)
-        return Response(s.PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
+        return Response(s.FollowupPlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
 
 class PlanDetailView(APIView):
@@ -70,15 +70,15 @@ class PlanDetailView(APIView):
         slug = perms.VIEW_FOLLOWUP.slug if self.request.method == "GET" else perms.CONFIGURE.slug
         return [requires(slug)()]
 
-    @extend_schema(tags=TAGS, responses=s.PlanSerializer)
+    @extend_schema(tags=TAGS, responses=s.FollowupPlanSerializer)
     def get(self, request, uuid):
-        return Response(s.PlanSerializer(selectors.plan_get(request.user, uuid)).data)
+        return Response(s.FollowupPlanSerializer(selectors.plan_get(request.user, uuid)).data)
 
-    @extend_schema(tags=TAGS, request=s.PlanPatch, responses=s.PlanSerializer)
+    @extend_schema(tags=TAGS, request=s.FollowupPlanPatch, responses=s.FollowupPlanSerializer)
     def patch(self, request, uuid):
-        data = validated_body(s.PlanPatch, request)
+        data = validated_body(s.FollowupPlanPatch, request)
         plan = services.plan_update(plan=selectors.plan_get(request.user, uuid), actor=request.user, **data)
-        return Response(s.PlanSerializer(plan).data)
+        return Response(s.FollowupPlanSerializer(plan).data)
 
     @extend_schema(tags=TAGS, responses={204: None})
     def delete(self, request, uuid):
@@ -89,10 +89,10 @@ class PlanDetailView(APIView):
 class PlanVersionsView(APIView):
     permission_classes = [requires(perms.VIEW_FOLLOWUP.slug)]
 
-    @extend_schema(tags=TAGS, responses=s.PlanVersionSerializer(many=True))
+    @extend_schema(tags=TAGS, responses=s.FollowupPlanVersionSerializer(many=True))
     def get(self, request, uuid):
         plan = selectors.plan_get(request.user, uuid)
-        return Response(s.PlanVersionSerializer(plan.versions.all(), many=True).data)
+        return Response(s.FollowupPlanVersionSerializer(plan.versions.all(), many=True).data)
 
 
 class TagDefinitionListView(APIView):
@@ -103,17 +103,17 @@ class TagDefinitionListView(APIView):
         slug = perms.CONFIGURE.slug if self.request.method == "POST" else perms.VIEW_FOLLOWUP.slug
         return [requires(slug)()]
 
-    @extend_schema(tags=TAGS, responses=s.TagDefinitionSerializer(many=True))
+    @extend_schema(tags=TAGS, responses=s.FollowupTagDefinitionSerializer(many=True))
     def get(self, request):
-        return Response(s.TagDefinitionSerializer(selectors.tag_definition_list(request.user), many=True).data)
+        return Response(s.FollowupTagDefinitionSerializer(selectors.tag_definition_list(request.user), many=True).data)
 
-    @extend_schema(tags=TAGS, request=s.TagDefinitionInput, responses=s.TagDefinitionSerializer)
+    @extend_schema(tags=TAGS, request=s.FollowupTagDefinitionInput, responses=s.FollowupTagDefinitionSerializer)
     def post(self, request):
-        data = dict(validated_body(s.TagDefinitionInput, request))
+        data = dict(validated_body(s.FollowupTagDefinitionInput, request))
         code = data.pop("code")
         tag = services.tag_definition_save(hospital=actor_hospital(request.user), code=code, actor=request.user,
                                            **data)
-        return Response(s.TagDefinitionSerializer(tag).data)
+        return Response(s.FollowupTagDefinitionSerializer(tag).data)
 
 
 # --- the follow-up list (F5) -----------------------------------------------------------------------------------------
@@ -125,12 +125,12 @@ class TaskListView(APIView):
 
     permission_classes = [requires(perms.VIEW_FOLLOWUP.slug)]
 
-    @extend_schema(tags=TAGS, parameters=[s.TaskListQuery], responses=s.TaskSerializer(many=True))
+    @extend_schema(tags=TAGS, parameters=[s.FollowupTaskListQuery], responses=s.FollowupTaskSerializer(many=True))
     def get(self, request):
         query = request.query_params
         data = {k: v for k, v in query.items() if k not in ("status", "tag")}
         data.update({k: query.getlist(k) for k in ("status", "tag") if k in query})
-        params = s.TaskListQuery(data=data)
+        params = s.FollowupTaskListQuery(data=data)
         params.is_valid(raise_exception=True)
         f = params.validated_data
         qs = selectors.task_list(request.user, ward=_ward(request.user, f.get("ward")), date_from=f.get("date_from"),
@@ -138,7 +138,7 @@ class TaskListView(APIView):
                                  overdue=f.get("overdue"))
         paginator = StandardPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(s.TaskSerializer(page, many=True).data)
+        return paginator.get_paginated_response(s.FollowupTaskSerializer(page, many=True).data)
 
 
 class TaskDetailView(APIView):
@@ -146,11 +146,11 @@ class TaskDetailView(APIView):
 
     permission_classes = [requires(perms.VIEW_FOLLOWUP.slug)]
 
-    @extend_schema(tags=TAGS, responses=s.TaskDetailSerializer)
+    @extend_schema(tags=TAGS, responses=s.FollowupTaskDetailSerializer)
     def get(self, request, uuid):
         task = selectors.task_get(request.user, uuid)
         audit_patient_read(request.user, task, detail="follow-up task")
-        return Response(s.TaskDetailSerializer(task).data)
+        return Response(s.FollowupTaskDetailSerializer(task).data)
 
 
 class ManualCallView(APIView):
@@ -159,14 +159,14 @@ class ManualCallView(APIView):
 
     permission_classes = [requires(perms.RECORD_CALL.slug)]
 
-    @extend_schema(tags=TAGS, request=s.ManualCallInput, responses=s.TaskDetailSerializer)
+    @extend_schema(tags=TAGS, request=s.FollowupManualCallInput, responses=s.FollowupTaskDetailSerializer)
     def post(self, request, uuid):
-        data = validated_body(s.ManualCallInput, request)
+        data = validated_body(s.FollowupManualCallInput, request)
         task = selectors.task_get(request.user, uuid)
         services.manual_call_record(task=task, actor=request.user, reached=data["reached"],
                                     answers=data.get("answers"), note=data["note"],
                                     close_unreached=data["close_unreached"])
-        return Response(s.TaskDetailSerializer(selectors.task_get(request.user, uuid)).data)
+        return Response(s.FollowupTaskDetailSerializer(selectors.task_get(request.user, uuid)).data)
 
 
 class TagCountView(APIView):
@@ -174,12 +174,12 @@ class TagCountView(APIView):
 
     permission_classes = [requires(perms.VIEW_FOLLOWUP.slug)]
 
-    @extend_schema(tags=TAGS, parameters=[s.TagCountQuery], responses=s.TagCountSerializer(many=True))
+    @extend_schema(tags=TAGS, parameters=[s.FollowupTagCountQuery], responses=s.FollowupTagCountSerializer(many=True))
     def get(self, request):
-        f = validated_query(s.TagCountQuery, request)
+        f = validated_query(s.FollowupTagCountQuery, request)
         rows = selectors.tag_counts(request.user, date_from=f["date_from"], date_to=f["date_to"],
                                     ward=_ward(request.user, f.get("ward")))
-        return Response(s.TagCountSerializer(rows, many=True).data)
+        return Response(s.FollowupTagCountSerializer(rows, many=True).data)
 
 
 class CaseTagsView(APIView):
@@ -189,18 +189,18 @@ class CaseTagsView(APIView):
         slug = perms.MANAGE_TAGS.slug if self.request.method == "POST" else perms.VIEW_FOLLOWUP.slug
         return [requires(slug)()]
 
-    @extend_schema(tags=TAGS, responses=s.CaseTagSerializer(many=True))
+    @extend_schema(tags=TAGS, responses=s.FollowupCaseTagSerializer(many=True))
     def get(self, request, uuid):
         case = case_get(request.user, uuid)
         audit_patient_read(request.user, case, detail="follow-up tags")
-        return Response(s.CaseTagSerializer(selectors.case_tag_list(case), many=True).data)
+        return Response(s.FollowupCaseTagSerializer(selectors.case_tag_list(case), many=True).data)
 
-    @extend_schema(tags=TAGS, request=s.CaseTagInput, responses={201: s.CaseTagSerializer})
+    @extend_schema(tags=TAGS, request=s.FollowupCaseTagInput, responses={201: s.FollowupCaseTagSerializer})
     def post(self, request, uuid):
-        data = validated_body(s.CaseTagInput, request)
+        data = validated_body(s.FollowupCaseTagInput, request)
         case = case_get(request.user, uuid)
         tag = services.case_tag_add(case=case, code=data["code"], actor=request.user, note=data["note"])
-        return Response(s.CaseTagSerializer(tag).data, status=status.HTTP_201_CREATED)
+        return Response(s.FollowupCaseTagSerializer(tag).data, status=status.HTTP_201_CREATED)
 
 
 class CaseTagDetailView(APIView):
@@ -219,11 +219,11 @@ class PlanTreeView(APIView):
 
     permission_classes = [requires(perms.VIEW_FOLLOWUP.slug)]
 
-    @extend_schema(tags=TAGS, responses=s.PlanTreeSerializer)
+    @extend_schema(tags=TAGS, responses=s.FollowupPlanTreeSerializer)
     def get(self, request, uuid):
         tree = selectors.plan_tree(request.user, uuid)
         audit_patient_read(request.user, tree["patient"], detail="follow-up plan tree")
-        return Response(s.PlanTreeSerializer(tree).data)
+        return Response(s.FollowupPlanTreeSerializer(tree).data)
 
 
 # --- the voice platform (system client) ------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ class VoiceCallbackView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(tags=TAGS, request=s.CallbackBodySerializer, responses={200: s.CallbackAnswerSerializer}, auth=[],
+    @extend_schema(tags=TAGS, request=s.VoiceCallbackBodySerializer, responses={200: s.VoiceCallbackAnswerSerializer}, auth=[],
                    parameters=[OpenApiParameter(h, str, OpenApiParameter.HEADER, required=True)
                                for h in ("X-Client-Id", "X-Timestamp", "X-Nonce", "X-Signature")])
     def post(self, request):
@@ -246,7 +246,7 @@ class VoiceCallbackView(APIView):
             raw = json.loads(request.body or b"{}")
         except ValueError:
             raise InvalidInput(fields={"non_field_errors": [_t("The body is not JSON.")]}) from None
-        body = s.CallbackBodySerializer(data=raw if isinstance(raw, dict) else {})
+        body = s.VoiceCallbackBodySerializer(data=raw if isinstance(raw, dict) else {})
         body.is_valid(raise_exception=True)
         from integrations.ports.voice import VoiceCallResult
 
