@@ -340,7 +340,7 @@ def plan_fire(*, plan, case, trigger_ref: str, event_data=None) -> list[Message]
     created = []
     for audience, user in plan_recipients(plan, case):
         recipient_ref = "patient" if user is None else f"user:{user.uuid}"
-        key = f"plan:{plan.uuid}:{trigger_ref}:{recipient_ref}"[:200]
+        key = f"plan:{plan.uuid}:{case.uuid}:{trigger_ref}:{recipient_ref}"[:200]
         if Message.objects.filter(idempotency_key=key).exists():
             continue
         values = case_values(case, event_data=event_data, link=h5_link(app_link),
