@@ -10,13 +10,13 @@ from education.models import BodyFormat, MaterialFormat, Phase
 # --- shared pieces ----------------------------------------------------------------------------------------------
 
 
-class ProcedureRefSerializer(serializers.Serializer):
+class EducationProcedureRefSerializer(serializers.Serializer):
     uuid = serializers.UUIDField()
     code = serializers.CharField()
     name = serializers.CharField()
 
 
-class VideoSerializer(serializers.Serializer):
+class EducationVideoSerializer(serializers.Serializer):
     uuid = serializers.UUIDField()
     content_type = serializers.CharField()
     size_bytes = serializers.IntegerField()
@@ -31,13 +31,13 @@ class VideoSerializer(serializers.Serializer):
         return video_url(video)
 
 
-class VersionSerializer(serializers.Serializer):
+class MaterialVersionSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     title = serializers.CharField()
     summary = serializers.CharField()
     body_format = serializers.ChoiceField(choices=BodyFormat.choices)
     body = serializers.CharField()
-    video = VideoSerializer(allow_null=True)
+    video = EducationVideoSerializer(allow_null=True)
     min_read_seconds = serializers.IntegerField()
     note = serializers.CharField()
     edited_by = serializers.SerializerMethodField()
@@ -47,7 +47,7 @@ class VersionSerializer(serializers.Serializer):
         return version.edited_by.name if version.edited_by_id else ""
 
 
-class MaterialSerializer(serializers.Serializer):
+class EducationMaterialSerializer(serializers.Serializer):
     """A material with its current version (staff)."""
 
     uuid = serializers.UUIDField()
@@ -60,15 +60,15 @@ class MaterialSerializer(serializers.Serializer):
     order = serializers.IntegerField()
     required = serializers.BooleanField()
     retired_at = serializers.DateTimeField(allow_null=True)
-    current = VersionSerializer()
+    current = MaterialVersionSerializer()
     updated_at = serializers.DateTimeField()
 
     def get_is_platform_default(self, material) -> bool:
         return material.hospital_id is None
 
-    @extend_schema_field(ProcedureRefSerializer(allow_null=True))
+    @extend_schema_field(EducationProcedureRefSerializer(allow_null=True))
     def get_procedure(self, material):
-        return ProcedureRefSerializer(material.procedure).data if material.procedure_id else None
+        return EducationProcedureRefSerializer(material.procedure).data if material.procedure_id else None
 
 
 class MaterialListQuery(serializers.Serializer):
@@ -133,7 +133,7 @@ class VideoUploadInput(serializers.Serializer):
 # --- reading ----------------------------------------------------------------------------------------------------
 
 
-class SessionSerializer(serializers.Serializer):
+class ReadingSessionSerializer(serializers.Serializer):
     uuid = serializers.UUIDField()
     material = serializers.UUIDField(source="material.uuid")
     version = serializers.IntegerField(source="version.version")
@@ -150,14 +150,14 @@ class SessionSerializer(serializers.Serializer):
             session.started_at + timedelta(seconds=session.min_seconds))
 
 
-class ReadingSerializer(serializers.Serializer):
+class MaterialReadingSerializer(serializers.Serializer):
     read = serializers.BooleanField()
     read_at = serializers.DateTimeField(allow_null=True)
     read_version = serializers.IntegerField(allow_null=True)
     read_seconds = serializers.IntegerField(allow_null=True)
     current_version_read = serializers.BooleanField()
     last_read_at = serializers.DateTimeField(allow_null=True)
-    in_progress = SessionSerializer(allow_null=True)
+    in_progress = ReadingSessionSerializer(allow_null=True)
 
 
 class CaseMaterialStatusSerializer(serializers.Serializer):
@@ -173,12 +173,12 @@ class CaseMaterialStatusSerializer(serializers.Serializer):
     min_read_seconds = serializers.IntegerField(source="material.current.min_read_seconds")
     reading = serializers.SerializerMethodField()
 
-    @extend_schema_field(ReadingSerializer)
+    @extend_schema_field(MaterialReadingSerializer)
     def get_reading(self, row):
-        return ReadingSerializer(row).data
+        return MaterialReadingSerializer(row).data
 
 
-class SummarySerializer(serializers.Serializer):
+class ReadingSummarySerializer(serializers.Serializer):
     total = serializers.IntegerField()
     read = serializers.IntegerField()
     required = serializers.IntegerField()
@@ -188,7 +188,7 @@ class SummarySerializer(serializers.Serializer):
 
 class CaseEducationSerializer(serializers.Serializer):
     case = serializers.UUIDField()
-    summary = SummarySerializer()
+    summary = ReadingSummarySerializer()
     materials = CaseMaterialStatusSerializer(many=True)
 
 
@@ -210,14 +210,14 @@ class CaseReadingRowSerializer(serializers.Serializer):
     procedure_name = serializers.CharField(source="case.procedure_name")
     planned_date = serializers.DateField(source="case.planned_date", allow_null=True)
     state = serializers.CharField(source="case.state")
-    summary = SummarySerializer()
+    summary = ReadingSummarySerializer()
     unread = serializers.ListField(child=serializers.CharField(), help_text="Titles of required items not read.")
 
 
 # --- the patient's view -----------------------------------------------------------------------------------------
 
 
-class MyMaterialSerializer(serializers.Serializer):
+class MyEducationMaterialSerializer(serializers.Serializer):
     uuid = serializers.UUIDField(source="material.uuid")
     phase = serializers.ChoiceField(choices=Phase.choices, source="material.phase")
     format = serializers.ChoiceField(choices=MaterialFormat.choices, source="material.format")
@@ -233,12 +233,12 @@ class MyMaterialSerializer(serializers.Serializer):
         video = row["material"].current.video
         return video.duration_seconds if video else None
 
-    @extend_schema_field(ReadingSerializer)
+    @extend_schema_field(MaterialReadingSerializer)
     def get_reading(self, row):
-        return ReadingSerializer(row).data
+        return MaterialReadingSerializer(row).data
 
 
-class MyMaterialDetailSerializer(MyMaterialSerializer):
+class MyEducationMaterialDetailSerializer(MyEducationMaterialSerializer):
     body_format = serializers.ChoiceField(choices=BodyFormat.choices, source="material.current.body_format")
     body = serializers.CharField(source="material.current.body")
     video_url = serializers.SerializerMethodField(help_text="Presigned URL of the video (video items).")
@@ -254,10 +254,10 @@ class MyMaterialDetailSerializer(MyMaterialSerializer):
         return video.content_type if video else None
 
 
-class MyPhaseSerializer(serializers.Serializer):
+class MyEducationPhaseSerializer(serializers.Serializer):
     phase = serializers.ChoiceField(choices=Phase.choices)
     label = serializers.CharField()
-    materials = MyMaterialSerializer(many=True)
+    materials = MyEducationMaterialSerializer(many=True)
 
 
 class MyEducationSerializer(serializers.Serializer):
@@ -265,5 +265,5 @@ class MyEducationSerializer(serializers.Serializer):
 
     case = serializers.UUIDField()
     procedure_name = serializers.CharField()
-    summary = SummarySerializer()
-    phases = MyPhaseSerializer(many=True)
+    summary = ReadingSummarySerializer()
+    phases = MyEducationPhaseSerializer(many=True)

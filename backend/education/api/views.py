@@ -51,30 +51,30 @@ def _video(actor, value):
 
 def _material_body(material):
     material = services.require_material(material.uuid)
-    return s.MaterialSerializer(material).data
+    return s.EducationMaterialSerializer(material).data
 
 
 class MaterialListView(generics.GenericAPIView):
     """GET: the education materials the caller manages (platform defaults and their hospital's), filtered by phase,
     format and procedure. POST: a new material (version 1); same key as a platform default replaces it."""
 
-    serializer_class = s.MaterialSerializer
+    serializer_class = s.EducationMaterialSerializer
     filter_backends = []
 
     def get_permissions(self):
         slug = perms.MANAGE_MATERIALS.slug if self.request.method == "POST" else perms.VIEW_EDUCATION.slug
         return [requires(slug)()]
 
-    @extend_schema(parameters=[s.MaterialListQuery], responses=s.MaterialSerializer(many=True))
+    @extend_schema(parameters=[s.MaterialListQuery], responses=s.EducationMaterialSerializer(many=True))
     def get(self, request):
         q = validated_query(s.MaterialListQuery, request)
         rows = selectors.material_list(request.user, phase=q.get("phase"), format=q.get("format"),
                                        procedure=_procedure(q.get("procedure")),
                                        include_retired=q["include_retired"])
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response(s.MaterialSerializer(page, many=True).data)
+        return self.get_paginated_response(s.EducationMaterialSerializer(page, many=True).data)
 
-    @extend_schema(request=s.MaterialCreateInput, responses={201: s.MaterialSerializer})
+    @extend_schema(request=s.MaterialCreateInput, responses={201: s.EducationMaterialSerializer})
     def post(self, request):
         v = dict(validated_body(s.MaterialCreateInput, request))
         v["procedure"] = _procedure(v.get("procedure"))
@@ -91,11 +91,11 @@ class MaterialDetailView(APIView):
         slug = perms.VIEW_EDUCATION.slug if self.request.method == "GET" else perms.MANAGE_MATERIALS.slug
         return [requires(slug)()]
 
-    @extend_schema(responses=s.MaterialSerializer)
+    @extend_schema(responses=s.EducationMaterialSerializer)
     def get(self, request, uuid):
-        return Response(s.MaterialSerializer(selectors.material_get(request.user, uuid)).data)
+        return Response(s.EducationMaterialSerializer(selectors.material_get(request.user, uuid)).data)
 
-    @extend_schema(request=s.MaterialUpdateInput, responses=s.MaterialSerializer)
+    @extend_schema(request=s.MaterialUpdateInput, responses=s.EducationMaterialSerializer)
     def patch(self, request, uuid):
         material = selectors.material_get(request.user, uuid)
         v = dict(validated_body(s.MaterialUpdateInput, request))
@@ -107,7 +107,7 @@ class MaterialDetailView(APIView):
                                             note=note, **v)
         return Response(_material_body(material))
 
-    @extend_schema(responses=s.MaterialSerializer)
+    @extend_schema(responses=s.EducationMaterialSerializer)
     def delete(self, request, uuid):
         material = selectors.material_get(request.user, uuid)
         material = services.material_retire(material=material, actor=request.user)
@@ -119,11 +119,11 @@ class MaterialVersionsView(APIView):
 
     permission_classes = [requires(perms.VIEW_EDUCATION.slug)]
 
-    @extend_schema(responses=s.VersionSerializer(many=True))
+    @extend_schema(responses=s.MaterialVersionSerializer(many=True))
     def get(self, request, uuid):
         material = selectors.material_get(request.user, uuid)
         versions = material.versions.select_related("video", "edited_by").order_by("-version")
-        return Response(s.VersionSerializer(versions, many=True).data)
+        return Response(s.MaterialVersionSerializer(versions, many=True).data)
 
 
 class VideoUploadView(APIView):
@@ -133,7 +133,7 @@ class VideoUploadView(APIView):
     permission_classes = [requires(perms.MANAGE_MATERIALS.slug)]
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request={"multipart/form-data": s.VideoUploadInput}, responses={201: s.VideoSerializer})
+    @extend_schema(request={"multipart/form-data": s.VideoUploadInput}, responses={201: s.EducationVideoSerializer})
     def post(self, request):
         from education.conf import conf
         from education.errors import VideoRejected
@@ -145,7 +145,7 @@ class VideoUploadView(APIView):
             raise VideoRejected(fields={"file": [_("The video is too large (at most %(mb)s MB).")
                                                  % {"mb": limit // (1024 * 1024)}]})
         video = services.video_upload(actor=request.user, content=upload.read(), original_name=upload.name or "")
-        return Response(s.VideoSerializer(video).data, status=status.HTTP_201_CREATED)
+        return Response(s.EducationVideoSerializer(video).data, status=status.HTTP_201_CREATED)
 
 
 class CaseEducationView(APIView):
@@ -240,10 +240,10 @@ class MyMaterialView(APIView):
 
     permission_classes = [IsPatient]
 
-    @extend_schema(responses=s.MyMaterialDetailSerializer)
+    @extend_schema(responses=s.MyEducationMaterialDetailSerializer, operation_id="my_cases_education_material_retrieve")
     def get(self, request, case_uuid, uuid):
         case = _my_case(request, case_uuid)
-        return Response(s.MyMaterialDetailSerializer(_my_row(case, uuid)).data)
+        return Response(s.MyEducationMaterialDetailSerializer(_my_row(case, uuid)).data)
 
 
 class MyReadingSessionStartView(APIView):
@@ -252,12 +252,12 @@ class MyReadingSessionStartView(APIView):
 
     permission_classes = [IsPatient]
 
-    @extend_schema(request=None, responses={201: s.SessionSerializer})
+    @extend_schema(request=None, responses={201: s.ReadingSessionSerializer})
     def post(self, request, case_uuid, uuid):
         case = _my_case(request, case_uuid)
         material = _my_row(case, uuid)["material"]
         session = services.reading_start(case=case, material=material, actor=request.user)
-        return Response(s.SessionSerializer(session).data, status=status.HTTP_201_CREATED)
+        return Response(s.ReadingSessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
 
 class MyReadingSessionFinishView(APIView):
@@ -266,8 +266,8 @@ class MyReadingSessionFinishView(APIView):
 
     permission_classes = [IsPatient]
 
-    @extend_schema(request=None, responses=s.SessionSerializer)
+    @extend_schema(request=None, responses=s.ReadingSessionSerializer)
     def post(self, request, uuid):
         session = selectors.session_for_patient(request.user, uuid)
         session = services.reading_finish(session=session, actor=request.user)
-        return Response(s.SessionSerializer(session).data)
+        return Response(s.ReadingSessionSerializer(session).data)
