@@ -80,8 +80,10 @@ def _assignment_qs():
     return FormAssignment.objects.select_related("form", "version", "case", "patient", "ward")
 
 
-def assignment_list(actor, *, case=None, status=None, source=None, kind=None):
+def assignment_list(actor, *, case=None, status=None, source=None, kind=None, ward=None):
     qs = scope_queryset(_assignment_qs(), actor, ward_field="ward")
+    if ward is not None:
+        qs = qs.filter(ward=ward)
     if case is not None:
         qs = qs.filter(case=case)
     if status:

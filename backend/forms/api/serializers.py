@@ -227,6 +227,13 @@ class AssignmentQuery(serializers.Serializer):
     kind = serializers.ChoiceField(choices=FormKind.choices, required=False)
 
 
+class AssignmentListQuery(serializers.Serializer):
+    ward = serializers.UUIDField(required=False)
+    status = serializers.ChoiceField(choices=AssignmentStatus.choices, required=False)
+    source = serializers.ChoiceField(choices=AssignmentSource.choices, required=False)
+    kind = serializers.ChoiceField(choices=FormKind.choices, required=False)
+
+
 class AssignmentCreateInput(serializers.Serializer):
     form = serializers.UUIDField()
     available_from = serializers.DateTimeField(required=False, allow_null=True, default=None)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("forms/<uuid:uuid>/versions/", views.FormVersionsView.as_view(), name="forms-versions"),
     path("cases/<uuid:uuid>/form-assignments/", views.CaseAssignmentsView.as_view(), name="forms-case-assignments"),
     path("cases/<uuid:uuid>/custom-forms/", views.CaseCustomFormView.as_view(), name="forms-case-custom-form"),
+    path("form-assignments/", views.AssignmentListView.as_view(), name="forms-assignments"),
     path("form-assignments/<uuid:uuid>/", views.AssignmentDetailView.as_view(), name="forms-assignment"),
     path("form-assignments/<uuid:uuid>/responses/", views.AssignmentResponsesView.as_view(),
          name="forms-assignment-responses"),

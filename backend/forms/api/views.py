@@ -43,6 +43,15 @@ def _procedure(uuid, field="procedure"):
     return procedure
 
 
+def _ward(request, uuid):
+    if not uuid:
+        return None
+    ward = Ward.objects.filter(uuid=uuid).first()
+    if ward is None or not ward_scope_for(request.user).allows_ward(ward.pk):
+        raise InvalidInput(fields={"ward": [_("Unknown ward.")]})
+    return ward
+
+
 def _assignment_detail(assignment):
     assignment.ordered_responses = list(
         assignment.responses.select_related("assignment__form", "version", "case", "patient")
@@ -206,6 +215,23 @@ class CaseCustomFormView(APIView):
                         status=status.HTTP_201_CREATED)
 
 
+class AssignmentListView(generics.GenericAPIView):
+    """Forms given to patients of the caller's wards, newest first, paginated: filter ward, status, source, kind —
+    e.g. the open follow-up forms still waiting for an answer."""
+
+    permission_classes = [requires(perms.VIEW_FORMS.slug)]
+    serializer_class = s.AssignmentSerializer
+    filter_backends = []
+
+    @extend_schema(parameters=[s.AssignmentListQuery], responses=s.AssignmentSerializer(many=True))
+    def get(self, request):
+        v = validated_query(s.AssignmentListQuery, request)
+        rows = selectors.assignment_list(request.user, status=v.get("status"), source=v.get("source"),
+                                         kind=v.get("kind"), ward=_ward(request, v.get("ward")))
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(s.AssignmentSerializer(page, many=True).data)
+
+
 class AssignmentDetailView(APIView):
     """One form given to a patient: its questions and rules (the version given), status and every response."""
 
@@ -271,11 +297,7 @@ class ResponseListView(generics.GenericAPIView):
     @extend_schema(parameters=[s.ResponseQuery], responses=s.ResponseSerializer(many=True))
     def get(self, request):
         v = validated_query(s.ResponseQuery, request)
-        ward = None
-        if v.get("ward"):
-            ward = Ward.objects.filter(uuid=v["ward"]).first()
-            if ward is None or not ward_scope_for(request.user).allows_ward(ward.pk):
-                raise InvalidInput(fields={"ward": [_("Unknown ward.")]})
+        ward = _ward(request, v.get("ward"))
         tz = timezone.get_current_timezone()
         since = datetime.combine(v["date_from"], time.min, tzinfo=tz) if v.get("date_from") else None
         until = (datetime.combine(v["date_to"] + timedelta(days=1), time.min, tzinfo=tz)
