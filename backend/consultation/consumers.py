@@ -147,7 +147,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             if not isinstance(exc, DomainError):
                 raise
             await self._error(exc.code, str(exc.message), fields=exc.fields)
-            if exc.status_code in (403, 404):  # access lost since connecting
+            if exc.status_code == 404:  # the case left the principal's reach since connecting
                 await self.close(code=CLOSE_FORBIDDEN)
 
     async def _error(self, code, message, fields=None):
