@@ -195,13 +195,17 @@ def assignment_create(*, case, version, available_from=None, due_at=None, source
     available_from = available_from or now
     if due_at is not None and due_at < available_from:
         raise InvalidInput(fields={"due_at": [_("The due time is before the form becomes available.")]})
-    if key:
-        FormAssignment.objects.select_for_update().filter(key=key).first()
-    assignment = FormAssignment.objects.create(
-        form=form, version=version, case=locked, ward_id=locked.ward_id, patient_id=locked.patient_id,
-        source=source, available_from=available_from, due_at=due_at, notify=bool(notify), note=note, key=key,
-        origin_response=origin_response, assigned_by=actor_info(actor)["user"],
-    )
+    try:
+        with transaction.atomic():
+            assignment = FormAssignment.objects.create(
+                form=form, version=version, case=locked, ward_id=locked.ward_id, patient_id=locked.patient_id,
+                source=source, available_from=available_from, due_at=due_at, notify=bool(notify), note=note,
+                key=key, origin_response=origin_response, assigned_by=actor_info(actor)["user"],
+            )
+    except IntegrityError:
+        if not key:
+            raise
+        return FormAssignment.objects.select_related("form", "version").get(key=key)  # a concurrent twin won
     _assignment_event(assignment, locked, actor)
     audit_record(actor=actor, system=actor is None, action="create", target=assignment,
                  after={"case": str(locked.uuid), "form": form.code, "version": version.version, "source": source,
