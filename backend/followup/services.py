@@ -344,8 +344,19 @@ def surgery_time(case):
     return None
 
 
+def _outpatient(case) -> bool:
+    from org.models import ManagementMode
+
+    return case.ward.management_mode == ManagementMode.OUTPATIENT
+
+
 def anchor_time(case, anchor):
-    return surgery_time(case) if anchor == Anchor.SURGERY else case.discharged_at
+    """The anchor of a time point; an outpatient-surgery patient goes home after the operation (no discharge)."""
+    if anchor == Anchor.SURGERY:
+        return surgery_time(case)
+    if case.discharged_at is None and _outpatient(case) and case.state in ELIGIBLE_STATES:
+        return case.operated_at or case.theatre_out_at or surgery_time(case)
+    return case.discharged_at
 
 
 def _form_version(case, point):
@@ -420,7 +431,7 @@ def task_create(*, case, plan, point, anchor_at, due_at, now=None) -> FollowupTa
     if locked.state not in ELIGIBLE_STATES or FollowupTask.objects.filter(case=locked,
                                                                           point_key=point["key"]).exists():
         return None
-    if locked.state == CaseState.DISCHARGED:
+    if locked.state == CaseState.DISCHARGED or (locked.state == CaseState.OPERATED and _outpatient(locked)):
         from cases.services import case_transition
 
         case_transition(case=locked, transition="start_follow_up", actor=None)

@@ -88,3 +88,19 @@ def test_a_hospitals_plan_for_the_procedure_replaces_the_default(discharged, hos
     assert refused.status_code == 403
     # A nurse may read the plans but not change them.
     assert client_for(nurse).get("/api/v1/followup/plans/").status_code == 200
+
+
+@pytest.mark.req("F4")
+@pytest.mark.django_db
+def test_an_outpatient_goes_home_after_the_operation(form, doctor):
+    from org.models import ManagementMode
+    from tests.builders import make_ward
+
+    clinic = make_ward(mode=ManagementMode.OUTPATIENT, department=doctor.department, code="OPS-1", name="门诊手术室")
+    case = back_date(make_case("operated", ward=clinic, surgeon=doctor), operated_hours_ago=26)
+    assert case.discharged_at is None
+    assert services.tasks_generate()["created"] == 1
+    task = FollowupTask.objects.get(case=case)
+    assert task.point_key == "d1" and task.anchor_at == case.operated_at  # "discharge" = leaving after the operation
+    case.refresh_from_db()
+    assert case.state == CaseState.FOLLOW_UP
