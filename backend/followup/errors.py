@@ -22,11 +22,6 @@ class TaskClosed(Conflict):
     default_message = _("This follow-up is already finished.")
 
 
-class NoManualStep(Conflict):
-    default_code = "followup_not_manual"
-    default_message = _("This follow-up is not waiting for a manual call.")
-
-
 class TagNotManual(Conflict):
     default_code = "followup_tag_automatic"
     default_message = _("This tag is set automatically and cannot be added by hand.")
