@@ -44,6 +44,8 @@ class Channel(models.TextChoices):
 
 PATIENT_CHANNELS = (Channel.WECHAT, Channel.SMS, Channel.VOICE, Channel.INTERNET_HOSPITAL)
 STAFF_CHANNELS = (Channel.FCM, Channel.SMS)
+PATIENT_CHANNEL_CHOICES = [(c.value, c.label) for c in PATIENT_CHANNELS]
+STAFF_CHANNEL_CHOICES = [(c.value, c.label) for c in STAFF_CHANNELS]
 
 
 class Audience(models.TextChoices):

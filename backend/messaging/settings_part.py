@@ -12,6 +12,8 @@ BEAT_SCHEDULE: dict = {
 }
 ENUM_NAME_OVERRIDES: dict = {
     "MessageChannelEnum": "messaging.models.Channel",
+    "MessagePatientChannelEnum": "messaging.models.PATIENT_CHANNEL_CHOICES",
+    "MessageStaffChannelEnum": "messaging.models.STAFF_CHANNEL_CHOICES",
     "MessageAudienceEnum": "messaging.models.Audience",
     "MessageStatusEnum": "messaging.models.MessageStatus",
     "MessageAttemptStatusEnum": "messaging.models.AttemptStatus",

@@ -2,8 +2,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from messaging.models import (
-    PATIENT_CHANNELS,
-    STAFF_CHANNELS,
+    PATIENT_CHANNEL_CHOICES,
+    STAFF_CHANNEL_CHOICES,
     Anchor,
     AttemptStatus,
     Audience,
@@ -23,14 +23,14 @@ from messaging.models import (
 PLAN_AUDIENCES = [(a.value, a.label) for a in (Audience.PATIENT, Audience.SURGEON, Audience.WARD_MANAGERS)]
 
 
-class ProcedureRefSerializer(serializers.Serializer):
+class MessagePlanProcedureSerializer(serializers.Serializer):
     uuid = serializers.UUIDField()
     code = serializers.CharField()
     name = serializers.CharField()
 
 
 class TemplateSerializer(serializers.ModelSerializer):
-    procedure = ProcedureRefSerializer(allow_null=True)
+    procedure = MessagePlanProcedureSerializer(allow_null=True)
     created_by = serializers.CharField(source="created_by.name", default="", allow_null=True)
 
     class Meta:
@@ -42,12 +42,12 @@ class TemplateSerializer(serializers.ModelSerializer):
 
 class PlanSerializer(serializers.ModelSerializer):
     hospital = serializers.UUIDField(source="hospital.uuid", default=None, allow_null=True)
-    procedure = ProcedureRefSerializer(allow_null=True)
+    procedure = MessagePlanProcedureSerializer(allow_null=True)
     trigger_kind = serializers.ChoiceField(choices=TriggerKind.choices)
     anchor = serializers.ChoiceField(choices=[("", "")] + list(Anchor.choices))
     audiences = serializers.ListField(child=serializers.ChoiceField(choices=PLAN_AUDIENCES))
-    patient_channels = serializers.ListField(child=serializers.ChoiceField(choices=Channel.choices))
-    staff_channels = serializers.ListField(child=serializers.ChoiceField(choices=Channel.choices))
+    patient_channels = serializers.ListField(child=serializers.ChoiceField(choices=PATIENT_CHANNEL_CHOICES))
+    staff_channels = serializers.ListField(child=serializers.ChoiceField(choices=STAFF_CHANNEL_CHOICES))
     filters = serializers.ListField(child=serializers.DictField())
     trigger = serializers.DictField()
     current_template = serializers.SerializerMethodField()
@@ -109,10 +109,8 @@ class PlanInputSerializer(serializers.Serializer):
     audiences = serializers.ListField(child=serializers.ChoiceField(choices=PLAN_AUDIENCES), min_length=1,
                                       max_length=3)
     manager_permission = serializers.CharField(max_length=100, required=False, default="preop.manage_bookings")
-    patient_channels = serializers.ListField(child=serializers.ChoiceField(choices=[
-        (c.value, c.label) for c in PATIENT_CHANNELS]), required=False, default=list, max_length=4)
-    staff_channels = serializers.ListField(child=serializers.ChoiceField(choices=[
-        (c.value, c.label) for c in STAFF_CHANNELS]), required=False, default=list, max_length=2)
+    patient_channels = serializers.ListField(child=serializers.ChoiceField(choices=PATIENT_CHANNEL_CHOICES), required=False, default=list, max_length=4)
+    staff_channels = serializers.ListField(child=serializers.ChoiceField(choices=STAFF_CHANNEL_CHOICES), required=False, default=list, max_length=2)
     link = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     is_active = serializers.BooleanField(required=False, default=True)
     template = TemplateInputSerializer(required=False)
@@ -133,10 +131,8 @@ class PlanUpdateSerializer(serializers.Serializer):
     audiences = serializers.ListField(child=serializers.ChoiceField(choices=PLAN_AUDIENCES), min_length=1,
                                       max_length=3, required=False)
     manager_permission = serializers.CharField(max_length=100, required=False)
-    patient_channels = serializers.ListField(child=serializers.ChoiceField(choices=[
-        (c.value, c.label) for c in PATIENT_CHANNELS]), required=False, max_length=4)
-    staff_channels = serializers.ListField(child=serializers.ChoiceField(choices=[
-        (c.value, c.label) for c in STAFF_CHANNELS]), required=False, max_length=2)
+    patient_channels = serializers.ListField(child=serializers.ChoiceField(choices=PATIENT_CHANNEL_CHOICES), required=False, max_length=4)
+    staff_channels = serializers.ListField(child=serializers.ChoiceField(choices=STAFF_CHANNEL_CHOICES), required=False, max_length=2)
     link = serializers.CharField(max_length=300, required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False)
 

@@ -187,3 +187,19 @@ def test_signed_sms_receipts(settings, deliver, case_of):
     assert post(signed_headers("SMS-GW", "receipt-secret", method="POST", path=path, body=unknown),
                 unknown).json() == {"status": "unknown"}
     assert Message.objects.get(case=case, recipient_kind="patient").status == "sent"
+
+
+@pytest.mark.req("W1")
+def test_demo_seed_and_cross_cutting_rows(ward, case_of, deliver):
+    from messaging.demo import seed_messaging
+    from messaging.testing import seed_rows
+
+    case = case_of("booked", days=3)
+    lines = []
+    deliver(seed_messaging, ward.department.hospital, write=lines.append)
+    deliver(seed_messaging, ward.department.hospital, write=lines.append)  # idempotent
+    assert Message.objects.filter(case=case, plan_key="education_reminder").count() == 1
+    plan = MessagePlan.objects.get(hospital=ward.department.hospital, key="surgery_eve_reminder")
+    assert plan.templates.count() == 2 and "education reminders" in lines[0]
+    seed_rows(ward=ward, patient=case.patient, case=case)
+    assert Message.objects.filter(kind="seed_notice").count() == 2
