@@ -4,5 +4,8 @@ Environment-driven values may be read here with os.environ; app code reads them 
 """
 
 BEAT_SCHEDULE: dict = {}  # name -> {"task": ..., "schedule": seconds}
-ENUM_NAME_OVERRIDES: dict = {}  # OpenAPI enum name -> "app.models.Choices" (when two enums collide)
+ENUM_NAME_OVERRIDES: dict = {
+    "TreatmentPlanItemCategoryEnum": "recovery.models.ItemCategory",
+    "TreatmentPlanVersionStatusEnum": "recovery.models.VersionStatus",
+}
 SETTINGS: dict = {}  # NAME -> value, set on the settings module
