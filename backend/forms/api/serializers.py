@@ -283,4 +283,5 @@ class MyAssignmentQuery(serializers.Serializer):
 
 
 class MySubmitInput(serializers.Serializer):
+    assignment = serializers.UUIDField(help_text="the form given to the patient (my/forms/)")
     answers = serializers.DictField(help_text="question key -> answer")

@@ -19,5 +19,5 @@ urlpatterns = [
     path("form-responses/<uuid:uuid>/", views.ResponseDetailView.as_view(), name="forms-response"),
     path("my/forms/", views.MyFormListView.as_view(), name="forms-my-list"),
     path("my/forms/<uuid:uuid>/", views.MyFormDetailView.as_view(), name="forms-my-detail"),
-    path("my/forms/<uuid:uuid>/submit/", views.MyFormSubmitView.as_view(), name="forms-my-submit"),
+    path("my/form-responses/", views.MyFormResponseCreateView.as_view(), name="forms-my-responses"),
 ]

@@ -349,16 +349,17 @@ class MyFormDetailView(APIView):
         return Response(s.MyAssignmentDetailSerializer(assignment).data)
 
 
-class MyFormSubmitView(APIView):
-    """Submit the answers. Refused (409 form_not_yet_available) before the form's date (M6), and once completed
-    (409 form_already_completed) unless staff reopened it; answers are checked against the form's questions."""
+class MyFormResponseCreateView(APIView):
+    """Submit the answers to one of the patient's forms ({assignment, answers}). Refused (409
+    form_not_yet_available) before the form's date (M6), and once completed (409 form_already_completed) unless
+    staff reopened it; answers are checked against the form's questions (400 with a message per question)."""
 
     permission_classes = [IsPatient]
 
     @extend_schema(request=s.MySubmitInput, responses={201: s.MySubmitResultSerializer})
-    def post(self, request, uuid):
-        assignment = selectors.my_assignment_get(request.user, uuid)
+    def post(self, request):
         v = validated_body(s.MySubmitInput, request)
+        assignment = selectors.my_assignment_get(request.user, v["assignment"])
         response = services.response_submit(assignment=assignment, answers=v["answers"],
                                             channel=ResponseChannel.MOBILE, actor=request.user)
         return Response(s.MySubmitResultSerializer(response).data, status=status.HTTP_201_CREATED)

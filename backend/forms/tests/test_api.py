@@ -17,6 +17,11 @@ from tests.builders import make_case, make_patient_account, make_staff, make_war
 API = "/api/v1"
 
 
+def _submit(client, assignment, answers):
+    return client.post(f"{API}/my/form-responses/", {"assignment": str(assignment.uuid), "answers": answers},
+                       format="json")
+
+
 def _assign(case, form, **kwargs):
     return assignment_create(case=case, version=form.current_version, source="followup", actor=None,
                              notify=kwargs.pop("notify", False), **{"available_from": None, **kwargs})
@@ -34,10 +39,10 @@ def test_patient_lists_fetches_and_submits_own_form(case, form, patient_account,
     assert [q["key"] for q in detail["questions"]] == ["pain", "fever", "wound", "temperature", "note"]
     assert "score" not in detail["questions"][2]["options"][0]  # scores and rules stay with the staff
     assert "rules" not in detail
-    submitted = client.post(f"{API}/my/forms/{assignment.uuid}/submit/", {"answers": GOOD}, format="json")
+    submitted = _submit(client, assignment, GOOD)
     assert submitted.status_code == 201, submitted.json()
     assert submitted.json()["status"] == "completed"
-    again = client.post(f"{API}/my/forms/{assignment.uuid}/submit/", {"answers": GOOD}, format="json")
+    again = _submit(client, assignment, GOOD)
     assert again.status_code == 409 and again.json()["error"]["code"] == "form_already_completed"
 
 
@@ -47,7 +52,7 @@ def test_patient_cannot_fill_in_a_future_form(case, form, patient_account, clien
     assignment = _assign(case, form, available_from=later)
     client = client_for(patient_account)
     assert client.get(f"{API}/my/forms/").json()[0]["available"] is False
-    refused = client.post(f"{API}/my/forms/{assignment.uuid}/submit/", {"answers": GOOD}, format="json")
+    refused = _submit(client, assignment, GOOD)
     assert refused.status_code == 409
     body = refused.json()["error"]
     assert body["code"] == "form_not_yet_available"
@@ -63,16 +68,15 @@ def test_patient_reaches_only_own_forms(case, form, ward, doctor, client_for):
     client = client_for(stranger)
     assert client.get(f"{API}/my/forms/").json() == []
     assert client.get(f"{API}/my/forms/{assignment.uuid}/").status_code == 404
-    assert client.post(f"{API}/my/forms/{assignment.uuid}/submit/", {"answers": GOOD},
-                       format="json").status_code == 404
+    assert _submit(client, assignment, GOOD).status_code == 404
 
 
 @pytest.mark.req("M6")
 def test_bad_answers_get_field_errors(case, form, patient_account, client_for):
     assignment = _assign(case, form)
     response = client_for(patient_account).post(
-        f"{API}/my/forms/{assignment.uuid}/submit/",
-        {"answers": {"pain": "a lot", "fever": "no", "wound": "purple", "bogus": 1}}, format="json")
+        f"{API}/my/form-responses/",
+        {"assignment": str(assignment.uuid), "answers": {"pain": "a lot", "fever": "no", "wound": "purple", "bogus": 1}}, format="json")
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == {"answers.pain", "answers.wound", "answers.bogus"}
 
@@ -103,8 +107,8 @@ def test_staff_push_a_custom_form_after_an_abnormal_answer(case, form, patient_a
 
     patient = client_for(patient_account)
     assert custom["uuid"] in [row["uuid"] for row in patient.get(f"{API}/my/forms/").json()]
-    done = patient.post(f"{API}/my/forms/{custom['uuid']}/submit/",
-                        {"answers": {"pain_now": 8, "took_painkiller": "yes"}}, format="json")
+    done = patient.post(f"{API}/my/form-responses/",
+                        {"assignment": custom["uuid"], "answers": {"pain_now": 8, "took_painkiller": "yes"}}, format="json")
     assert done.status_code == 201
     last = CaseEvent.objects.filter(case=case, type="forms.response.submitted").order_by("-sequence").first()
     assert last.payload["abnormal"] == ["pain_persisting"] and last.payload["source"] == "custom"
@@ -250,7 +254,8 @@ def test_education_and_registration_defaults_are_fillable(case, hospital, patien
     ):
         version = form_for_procedure(hospital, None, kind)
         assignment = assignment_create(case=case, version=version, source="education", actor=None, notify=False)
-        done = client.post(f"{API}/my/forms/{assignment.uuid}/submit/", {"answers": answers}, format="json")
+        done = client.post(f"{API}/my/form-responses/", {"assignment": str(assignment.uuid), "answers": answers},
+                           format="json")
         assert done.status_code == 201, (kind, done.json())
     flagged = CaseEvent.objects.filter(case=case, type="forms.response.submitted").order_by("sequence")
     assert [e.payload["abnormal"] for e in flagged] == [["medication_unclear"], [], ["anticoagulant"]]
