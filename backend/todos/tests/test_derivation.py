@@ -168,3 +168,20 @@ def test_a_hospital_override_changes_the_default_and_can_switch_it_off(world):
     make_case("booked", ward=world["ward_a"], surgeon=world["virtual_a"])
     deliver()
     assert Todo.objects.count() == 1  # switched off: neither the override nor the default opens one
+
+
+def test_the_staff_notice_lands_in_each_audience_members_inbox_through_messaging(world):
+    """The contract with messaging: its `messaging.staff_notice` handler turns our request into one in-app inbox
+    message (FCM push channel) per member of the audience, keyed by the to-do (redelivery makes nothing twice)."""
+    from messaging.models import Message
+    from preop.tests.conftest import deliver as deliver_to
+
+    case = make_case("booked", ward=world["ward_a"], surgeon=world["virtual_a"])
+    deliver_to("todos.", "messaging.staff_notice")
+    todo = Todo.objects.get(case=case)
+    inbox = Message.objects.filter(recipient_user__isnull=False, case=case).order_by("recipient_user_id")
+    assert {m.recipient_user for m in inbox} == {world["nurse_a"], world["doctor_a"]}
+    for message in inbox:
+        assert message.kind == "todo" and message.data["todo"] == str(todo.uuid)
+        assert message.channels == ["fcm"] and "指定手术医生" in message.title
+        assert case.patient.name not in message.body
