@@ -76,8 +76,9 @@ class PlanDetailView(APIView):
 
     @extend_schema(tags=TAGS, request=s.FollowupPlanPatch, responses=s.FollowupPlanSerializer)
     def patch(self, request, uuid):
+        plan = selectors.plan_get(request.user, uuid)
         data = validated_body(s.FollowupPlanPatch, request)
-        plan = services.plan_update(plan=selectors.plan_get(request.user, uuid), actor=request.user, **data)
+        plan = services.plan_update(plan=plan, actor=request.user, **data)
         return Response(s.FollowupPlanSerializer(plan).data)
 
     @extend_schema(tags=TAGS, responses={204: None})
@@ -161,8 +162,8 @@ class ManualCallView(APIView):
 
     @extend_schema(tags=TAGS, request=s.FollowupManualCallInput, responses=s.FollowupTaskDetailSerializer)
     def post(self, request, uuid):
+        task = selectors.task_get(request.user, uuid)  # an invisible task is missing, whatever the body
         data = validated_body(s.FollowupManualCallInput, request)
-        task = selectors.task_get(request.user, uuid)
         services.manual_call_record(task=task, actor=request.user, reached=data["reached"],
                                     answers=data.get("answers"), note=data["note"],
                                     close_unreached=data["close_unreached"])
@@ -197,8 +198,8 @@ class CaseTagsView(APIView):
 
     @extend_schema(tags=TAGS, request=s.FollowupCaseTagInput, responses={201: s.FollowupCaseTagSerializer})
     def post(self, request, uuid):
+        case = case_get(request.user, uuid)  # an invisible case is missing, whatever the body
         data = validated_body(s.FollowupCaseTagInput, request)
-        case = case_get(request.user, uuid)
         tag = services.case_tag_add(case=case, code=data["code"], actor=request.user, note=data["note"])
         return Response(s.FollowupCaseTagSerializer(tag).data, status=status.HTTP_201_CREATED)
 
