@@ -19,6 +19,7 @@ DEFAULTS = {
     "CONSULTATION_MESSAGE_MAX_CHARS": 2000,
     "CONSULTATION_PHOTO_URL_SECONDS": 300,  # lifetime of a photo's presigned URL
     "CONSULTATION_HISTORY_PAGE": 50,
+    "CONSULTATION_PATIENT_MESSAGES_PER_MINUTE": 20,  # a patient's messages in one conversation (flood guard)
 }
 
 

@@ -1,9 +1,10 @@
 """Writes of the consultation context: wound consultations (F9) and the online consultation (PA8).
 
 Every write authorises its actor again (a patient only on their own case; staff in the case's ward with the
-function permission), locks the case row, appends the case event of the contract (`consultation.wound.submitted`,
-`consultation.wound.answered`, `consultation.message.sent`) in the same transaction (the outbox then feeds
-messaging and to-dos) and pushes realtime events after commit.
+function permission), locks the case row and appends the case event of the contract (`consultation.wound.submitted`,
+`consultation.wound.answered`, `consultation.message.sent`) in the same transaction: the outbox then feeds messaging
+(the patient's notice) and to-dos, and the case push tells the ward's screens and the patient's app. Message texts
+and read receipts are pushed after commit to the conversation's own sockets only.
 
 Photos are decoded and re-encoded before any lock (the slow part) and written to object storage before the rows
 that reference them commit; if the transaction then fails, the objects just written are deleted again (best
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid as uuid_lib
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,7 +25,7 @@ from accounts.patient_scope import patient_for
 from accounts.permissions import has_permission
 from audit.models import AuditAction
 from audit.services import audit_record
-from cases.models import CaseState
+from cases.models import CaseState, SurgicalCase
 from cases.services import actor_info, case_append_event, case_lock
 from consultation import permissions as perms
 from consultation.conf import conf
@@ -38,12 +40,8 @@ from consultation.models import (
     WoundStatus,
 )
 from consultation.photos import photo_process
-from consultation.realtime import (
-    conversation_group,
-    publish_to_patient,
-    publish_to_ward,
-)
-from core.errors import InvalidInput, NotFound
+from consultation.realtime import conversation_group
+from core.errors import InvalidInput, NotAllowed, NotFound, RateLimited
 from integrations.registry import get_port
 from org.scoping import scope_queryset
 from realtime.publisher import publish_on_commit
@@ -73,14 +71,10 @@ def _own_case_or_404(actor, case):
 
 
 def _staff_case_or_404(actor, case, slug):
-    from cases.models import SurgicalCase
-
     if getattr(actor, "is_patient", False) or not scope_queryset(
         SurgicalCase.objects.filter(pk=case.pk), actor).exists():
         raise NotFound()
     if not has_permission(actor, slug):
-        from core.errors import NotAllowed
-
         raise NotAllowed()
 
 
@@ -187,7 +181,6 @@ def _wound_consultation_create(*, actor, case, consultation_uuid, description, c
     ])
     case_append_event(locked, type=WOUND_SUBMITTED, actor=actor, payload={
         "consultation": str(consultation.uuid), "photos": len(rows), "has_description": bool(description)})
-    publish_to_ward(locked, WOUND_SUBMITTED, {"case": str(locked.uuid), "consultation": str(consultation.uuid)})
     return consultation
 
 
@@ -209,9 +202,6 @@ def wound_consultation_answer(*, actor, consultation, answer: str, advice: str) 
                  after={"status": WoundStatus.ANSWERED, "advice": advice}, detail="wound consultation answered")
     case_append_event(locked_case, type=WOUND_ANSWERED, actor=actor,
                       payload={"consultation": str(locked.uuid), "advice": advice})
-    payload = {"case": str(locked_case.uuid), "consultation": str(locked.uuid), "advice": advice}
-    publish_to_patient(locked_case, WOUND_ANSWERED, payload)
-    publish_to_ward(locked_case, WOUND_ANSWERED, payload)
     return locked
 
 
@@ -261,6 +251,12 @@ def _message_append(*, actor, case, body, client_id):
         if existing is not None:
             return existing, False
     now = timezone.now()
+    if sender == Sender.PATIENT:
+        recent = Message.objects.filter(conversation=conversation, sender=sender,
+                                        created_at__gt=now - timedelta(minutes=1)).count()
+        if recent >= conf("CONSULTATION_PATIENT_MESSAGES_PER_MINUTE"):
+            raise RateLimited(_("You are sending messages very quickly; please wait a moment."),
+                              code="consultation_rate_limited")
     sequence = conversation.last_sequence + 1
     info = actor_info(actor)
     message = Message.objects.create(
@@ -279,14 +275,10 @@ def _message_append(*, actor, case, body, client_id):
     case_append_event(locked, type=MESSAGE_SENT, actor=actor, payload={
         "conversation": str(conversation.uuid), "message": str(message.uuid), "sender": sender,
         "sequence": sequence})
-    payload = message_payload(message)
-    publish_on_commit(conversation_group(locked.uuid), MESSAGE_SENT, {"case": str(locked.uuid), "message": payload})
-    notice = {"case": str(locked.uuid), "conversation": str(conversation.uuid), "sequence": sequence,
-              "sender": sender}
-    if sender == Sender.PATIENT:
-        publish_to_ward(locked, MESSAGE_SENT, notice)  # no text on the ward channel: open the conversation
-    else:
-        publish_to_patient(locked, MESSAGE_SENT, {**notice, "message": payload})
+    # The text goes only to the sockets of this conversation; the case event's own push (cases.realtime_push:
+    # case, ward and the patient's app, identifiers only) tells everybody else to re-read.
+    publish_on_commit(conversation_group(locked.uuid), MESSAGE_SENT,
+                      {"case": str(locked.uuid), "message": message_payload(message)})
     return message, True
 
 

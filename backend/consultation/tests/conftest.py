@@ -12,6 +12,12 @@ from rest_framework.test import APIClient
 from tests.builders import authenticate, make_case, make_patient, make_patient_account, make_staff, make_ward
 
 
+@pytest.fixture(autouse=True)
+def _fail_fast_integrations(settings):
+    """Outbox handlers of other contexts that call a hospital system (no simulator runs here) fail at once."""
+    settings.INTEGRATION_HTTP = {**settings.INTEGRATION_HTTP, "attempts": 1, "backoff": 0.0}
+
+
 @pytest.fixture
 def ward(db):
     return make_ward()
@@ -54,10 +60,8 @@ def case(ward, doctor, patient):
 
 @pytest.fixture
 def stranger(db):
-    """Another patient with an account (and a case of their own)."""
-    patient = make_patient(name="李四")
-    make_case("discharged", patient=patient)
-    return make_patient_account(patient=patient)
+    """Another patient with an account."""
+    return make_patient_account(patient=make_patient(name="李四"))
 
 
 @pytest.fixture

@@ -114,17 +114,27 @@ def test_no_conversation_before_the_case_is_booked(client_as, account, patient, 
 # --- the socket ---------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.django_db
+def test_a_flooding_patient_is_slowed_down(client_as, account, case, nurse, settings):
+    settings.CONSULTATION_PATIENT_MESSAGES_PER_MINUTE = 3
+    mine = f"/api/v1/my/cases/{case.uuid}/conversation/"
+    patient = client_as(account)
+    assert [send(patient, mine, f"第{n}条").status_code for n in range(3)] == [201, 201, 201]
+    res = send(patient, mine, "第4条")
+    assert res.status_code == 429 and res.json()["error"]["code"] == "consultation_rate_limited"
+    assert send(client_as(nurse), f"/api/v1/cases/{case.uuid}/conversation/", "请慢慢说").status_code == 201
+
+
+# --- the socket (one transactional test: each costs a database flush) --------------------------------------------
+
+
 @pytest.fixture
 async def close_worker_connections():
+    """Consumers query the database from asgiref's worker thread: close its connection after the test."""
     yield
     from django.db import connections
 
     await database_sync_to_async(connections.close_all)()
-
-
-@pytest.fixture
-def chat_world(transactional_db, close_worker_connections, account, case, nurse, other_nurse, stranger):
-    return {"account": account, "case": case, "nurse": nurse, "other_nurse": other_nurse, "stranger": stranger}
 
 
 async def _ticket(principal):
@@ -132,7 +142,7 @@ async def _ticket(principal):
     return ticket
 
 
-async def _receive_until(ws, predicate, attempts=5):
+async def _receive_until(ws, predicate, attempts=6):
     for _ in range(attempts):
         message = await ws.receive_json_from(timeout=3)
         if predicate(message):
@@ -140,14 +150,74 @@ async def _receive_until(ws, predicate, attempts=5):
     raise AssertionError("expected message not received")
 
 
+async def _refusals(case, other_nurse, stranger, account):
+    for principal in (other_nurse, stranger):  # another ward's nurse, another patient
+        connected, code = await communicator(case.uuid, await _ticket(principal)).connect()
+        assert not connected and code == 4403
+    for ticket in (None, "", "garbage"):
+        connected, code = await communicator(case.uuid, ticket).connect()
+        assert not connected and code == 4401
+    ticket = await _ticket(account)
+    ws = communicator(case.uuid, ticket)
+    assert (await ws.connect())[0]
+    await ws.disconnect()
+    connected, code = await communicator(case.uuid, ticket).connect()  # a ticket is single use
+    assert not connected and code == 4401
+
+
+def _parallel_senders(case, account, nurse):
+    """Patient and nurse sending at the same moment on separate PostgreSQL connections: every message stored once,
+    sequences without gap (the case row lock serialises them)."""
+    import threading
+
+    from django.db import connection
+
+    from consultation.services import message_send
+
+    errors = []
+
+    def run(actor, prefix):
+        try:
+            for n in range(5):
+                message_send(actor=actor, case=case, body=f"{prefix}{n}")
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(account, "患者")), threading.Thread(target=run, args=(nurse, "护士"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    conversation = Conversation.objects.get(case=case)
+    assert sorted(Message.objects.filter(conversation=conversation).values_list("sequence", flat=True)) == list(
+        range(1, conversation.last_sequence + 1))
+    return conversation.last_sequence
+
+
 @pytest.mark.django_db(transaction=True)
-async def test_socket_chat_between_patient_and_care_team(chat_world):
-    case = chat_world["case"]
-    patient_ws = communicator(case.uuid, await _ticket(chat_world["account"]))
+async def test_socket_chat_isolation_and_parallel_senders(close_worker_connections, account, case, nurse,
+                                                          other_nurse, stranger):
+    from config.asgi import application
+
+    await _refusals(case, other_nurse, stranger, account)
+
+    # the events socket of the patient's app and of the ward (conversation closed): they hear of messages
+    patient_events = WebsocketCommunicator(application, f"/ws/events/?ticket={await _ticket(account)}",
+                                           headers=ORIGIN)
+    assert (await patient_events.connect())[0]
+    await patient_events.receive_json_from()  # ready
+    staff_events = WebsocketCommunicator(application, f"/ws/events/?ticket={await _ticket(nurse)}", headers=ORIGIN)
+    assert (await staff_events.connect())[0]
+    await staff_events.receive_json_from()
+
+    patient_ws = communicator(case.uuid, await _ticket(account))
     assert (await patient_ws.connect())[0]
     ready = await patient_ws.receive_json_from()
     assert ready["type"] == "ready" and ready["conversation"]["last_sequence"] == 0
-    staff_ws = communicator(case.uuid, await _ticket(chat_world["nurse"]))
+    staff_ws = communicator(case.uuid, await _ticket(nurse))
     assert (await staff_ws.connect())[0]
     assert (await staff_ws.receive_json_from())["type"] == "ready"
 
@@ -158,6 +228,9 @@ async def test_socket_chat_between_patient_and_care_team(chat_world):
     assert pushed["event"] == "consultation.message.sent"
     assert pushed["payload"]["message"]["body"] == "伤口有少量渗血，需要换药吗？"
     assert pushed["payload"]["message"]["sender"] == "patient"
+    # the ward's screens hear of it without the text
+    notice = await _receive_until(staff_events, lambda m: m.get("event") == "consultation.message.sent")
+    assert notice["payload"]["case"] == str(case.uuid) and "渗血" not in str(notice)
 
     await staff_ws.send_json_to({"action": "read", "sequence": 1})
     receipt = await _receive_until(patient_ws, lambda m: m.get("event") == "consultation.message.read")
@@ -166,37 +239,25 @@ async def test_socket_chat_between_patient_and_care_team(chat_world):
     await staff_ws.send_json_to({"action": "send", "body": "少量渗血属正常，明天来门诊换药。", "client_id": "n-1"})
     reply = await _receive_until(patient_ws, lambda m: m.get("event") == "consultation.message.sent")
     assert reply["payload"]["message"]["sender"] == "staff" and reply["payload"]["message"]["sequence"] == 2
+    for _ in range(2):  # the patient's app hears of both messages (identifiers only)
+        heard = await _receive_until(patient_events, lambda m: m.get("event") == "consultation.message.sent")
+        assert heard["payload"]["case"] == str(case.uuid) and "换药" not in str(heard)
 
     await staff_ws.send_json_to({"action": "send", "body": ""})
     error = await _receive_until(staff_ws, lambda m: m["type"] == "error")
     assert error["code"] == "invalid" and "body" in error["fields"]
     await patient_ws.send_json_to({"action": "dance"})
     assert (await _receive_until(patient_ws, lambda m: m["type"] == "error"))["code"] == "invalid"
-    await patient_ws.disconnect()
-    await staff_ws.disconnect()
+    for ws in (patient_ws, staff_ws, patient_events, staff_events):
+        await ws.disconnect()
 
     def persisted():
         conversation = Conversation.objects.get(case=case)
         return (list(Message.objects.filter(conversation=conversation).values_list("sequence", "sender")),
-                conversation.staff_read_sequence, conversation.patient_read_sequence,
-                CaseEvent.objects.filter(case=case, type="consultation.message.sent").count())
+                conversation.staff_read_sequence, conversation.patient_read_sequence)
 
-    assert await database_sync_to_async(persisted)() == ([(1, "patient"), (2, "staff")], 2, 1, 2)
-
-
-@pytest.mark.django_db(transaction=True)
-async def test_socket_refuses_other_wards_other_patients_and_bad_tickets(chat_world):
-    case = chat_world["case"]
-    for principal in (chat_world["other_nurse"], chat_world["stranger"]):
-        ws = communicator(case.uuid, await _ticket(principal))
-        connected, code = await ws.connect()
-        assert not connected and code == 4403
-    for ticket in (None, "", "garbage"):
-        connected, code = await communicator(case.uuid, ticket).connect()
-        assert not connected and code == 4401
-    ticket = await _ticket(chat_world["account"])
-    ws = communicator(case.uuid, ticket)
-    assert (await ws.connect())[0]
-    await ws.disconnect()
-    connected, code = await communicator(case.uuid, ticket).connect()  # single use
-    assert not connected and code == 4401
+    assert await database_sync_to_async(persisted)() == ([(1, "patient"), (2, "staff")], 2, 1)
+    assert await database_sync_to_async(_parallel_senders)(case, account, nurse) == 12
+    events = await database_sync_to_async(
+        lambda: CaseEvent.objects.filter(case=case, type="consultation.message.sent").count())()
+    assert events == 12
