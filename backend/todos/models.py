@@ -94,6 +94,7 @@ class Todo(BaseModel):
     opened_event_type = models.CharField(_("opening event type"), max_length=80)
     opened_sequence = models.PositiveIntegerField(_("opening event sequence"))
     opened_at = models.DateTimeField(_("opened at"))
+    reminded_at = models.DateTimeField(_("overdue reminder sent at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",

@@ -7,6 +7,8 @@
   opened before it. Opening pushes `todos.todo.opened` to each member of the audience (realtime user group) and
   publishes `messaging.staff_notice.requested` (the staff app's FCM push and in-app inbox); closing pushes
   `todos.todo.closed`.
+- `todos_remind_overdue`: the beat job — each open to-do past its due time is announced once more to its audience
+  (`todos.todo.overdue` push + a staff notice).
 - `todo_complete` / `todo_dismiss`: staff of the audience finish a to-do (audited, pushed to the audience).
 - `todo_rule_create` / `todo_rule_update` / `todo_rules_sync_defaults`: configuration (audited, versioned).
 """
@@ -31,6 +33,7 @@ from todos.models import Priority, Todo, TodoRule, TodoStatus
 
 OPENED = "todos.todo.opened"
 CLOSED = "todos.todo.closed"
+OVERDUE = "todos.todo.overdue"
 STAFF_NOTICE = "messaging.staff_notice.requested"
 DETAIL_MAX_BYTES = 2000
 
@@ -130,16 +133,8 @@ def _open(rule, case, payload, subject):
         return None  # a concurrent delivery opened the same work
     users = _todo_audience(todo)
     _push(todo, OPENED, users)
-    if rule.notify and users:
-        masked = r.render(rule.title_template, {**variables, "patient_name": case.patient.masked_name}, data)
-        outbox_publish(topic=STAFF_NOTICE, key=str(case.uuid), payload={
-            "users": [str(u.uuid) for u in users],
-            "title": _("New to-do: %(label)s") % {"label": rule.label},
-            "body": masked,
-            "data": {"kind": "todo", "todo": str(todo.uuid), "todo_kind": todo.kind, "case": str(case.uuid)},
-            "case": str(case.uuid),
-            "key": f"{OPENED}:{todo.uuid}",
-        })
+    if rule.notify:
+        _notice(todo, users, title=_("New to-do: %(label)s") % {"label": rule.label}, event=OPENED)
     return todo
 
 
@@ -180,6 +175,45 @@ def todos_apply_event(payload: dict) -> dict:
         elif r.any_matches(rule.close_on, event_type, payload):
             result["closed"] += _close(rule, case, payload, r.subject_of(rule, payload))
     return result
+
+
+def _notice(todo, users, *, title, event):
+    if not users:
+        return
+    case = todo.case
+    rule = todo.rule
+    variables = {**r.case_variables(case, label=rule.label), "patient_name": case.patient.masked_name}
+    outbox_publish(topic=STAFF_NOTICE, key=str(case.uuid), payload={
+        "users": [str(u.uuid) for u in users],
+        "title": title,
+        "body": r.render(rule.title_template, variables, todo.detail),
+        "data": {"kind": "todo", "todo": str(todo.uuid), "todo_kind": todo.kind, "case": str(case.uuid)},
+        "case": str(case.uuid),
+        "key": f"{event}:{todo.uuid}",
+    })
+
+
+def todos_remind_overdue(*, now=None, limit=500) -> int:
+    """Announce each open to-do that passed its due time, once (idempotent: `reminded_at`). Returns how many."""
+    now = now or timezone.now()
+    reminded = 0
+    candidates = list(Todo.objects.filter(status=TodoStatus.OPEN, due_at__lt=now, reminded_at__isnull=True)
+                      .order_by("due_at").values_list("pk", flat=True)[:limit])
+    for pk in candidates:
+        with transaction.atomic():
+            todo = (Todo.objects.select_for_update(of=("self",), skip_locked=True)
+                    .select_related("case__patient", "case__ward", "case__surgeon", "ward", "assignee", "rule")
+                    .filter(pk=pk, status=TodoStatus.OPEN, reminded_at__isnull=True).first())
+            if todo is None:
+                continue
+            todo.reminded_at = now
+            todo.save(update_fields=["reminded_at", "updated_at"])
+            users = _todo_audience(todo)
+            _push(todo, OVERDUE, users)
+            if todo.rule.notify:
+                _notice(todo, users, title=_("Overdue to-do: %(label)s") % {"label": todo.label}, event=OVERDUE)
+            reminded += 1
+    return reminded
 
 
 # --- staff finish a to-do -----------------------------------------------------------------------------------------

@@ -185,3 +185,20 @@ def test_the_staff_notice_lands_in_each_audience_members_inbox_through_messaging
         assert message.kind == "todo" and message.data["todo"] == str(todo.uuid)
         assert message.channels == ["fcm"] and "指定手术医生" in message.title
         assert case.patient.name not in message.body
+
+
+def test_overdue_todos_are_announced_once_by_the_beat_job(world):
+    case = make_case("discharged", ward=world["ward_a"], surgeon=world["doctor_a"])
+    late, later = new_id(), new_id()
+    emit(case, "followup.manual_call.created", task=late, deadline=in_hours(-1))
+    emit(case, "followup.manual_call.created", task=later, deadline=in_hours(5))
+    deliver()
+    assert services.todos_remind_overdue() == 1
+    assert services.todos_remind_overdue() == 0  # once
+    overdue = Todo.objects.get(subject=late)
+    assert overdue.reminded_at is not None and Todo.objects.get(subject=later).reminded_at is None
+    notice = OutboxMessage.objects.get(topic=services.STAFF_NOTICE, payload__key=f"todos.todo.overdue:{overdue.uuid}")
+    assert str(world["followup_a"].uuid) in notice.payload["users"]
+    assert str(world["followup_b"].uuid) not in notice.payload["users"]
+    assert "人工随访电话" in notice.payload["title"]
+    assert selectors.todo_counts(world["followup_a"])["overdue"] == 1
