@@ -105,3 +105,59 @@ def followup_patient_view(principal, case) -> dict:
         "recovery_answers": list(response_list(principal, case=case).order_by("-submitted_at")[:RESPONSE_LIMIT]),
         "followup": branch,
     }
+
+
+# --- the recovery worklist (SA8: track recovery after discharge) ----------------------------------------------------
+
+PLAN_FILTERS = ("none", "draft", "published")
+
+
+def recovery_list(principal, *, ward=None, days: int = PLAN_DAYS, plan: str | None = None,
+                  abnormal: bool | None = None, now=None):
+    """Cases of the principal's wards discharged in the last `days` days (newest first) with what their recovery
+    needs: the treatment plan's state, the latest recovery answer (abnormal?) and the open to-dos. One query."""
+    from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
+    from django.db.models.functions import Coalesce
+
+    from cases.models import CaseState, SurgicalCase
+    from forms.models import FormResponse
+    from org.scoping import scope_queryset
+    from recovery.models import VersionStatus
+    from todos.models import Todo, TodoStatus
+
+    now = now or timezone.now()
+    latest = FormResponse.objects.filter(case=OuterRef("pk")).order_by("-submitted_at", "-id")
+    qs = scope_queryset(
+        SurgicalCase.objects.filter(state__in=(CaseState.DISCHARGED, CaseState.FOLLOW_UP),
+                                    discharged_at__gte=now - timedelta(days=days))
+        .select_related("patient", "ward", "surgeon"),
+        principal,
+    ).annotate(
+        plan_version=Subquery(TreatmentPlan.objects.filter(case=OuterRef("pk")).values("published__number")[:1]),
+        plan_draft=Exists(TreatmentPlanVersion.objects.filter(plan__case=OuterRef("pk"), status=VersionStatus.DRAFT)),
+        last_answer_at=Subquery(latest.values("submitted_at")[:1]),
+        last_answer_abnormal=Subquery(latest.values("has_abnormal")[:1]),
+        open_todos=Coalesce(Subquery(
+            Todo.objects.filter(case=OuterRef("pk"), status=TodoStatus.OPEN).values("case")
+            .annotate(n=Count("id")).values("n")[:1], output_field=IntegerField()), 0),
+    )
+    if ward is not None:
+        qs = qs.filter(ward=ward)
+    if plan == "none":
+        qs = qs.filter(plan_version__isnull=True, plan_draft=False)
+    elif plan == "draft":
+        qs = qs.filter(plan_draft=True)
+    elif plan == "published":
+        qs = qs.filter(plan_version__isnull=False)
+    if abnormal is True:
+        qs = qs.filter(last_answer_abnormal=True)
+    elif abnormal is False:
+        qs = qs.filter(Q(last_answer_abnormal=False) | Q(last_answer_abnormal__isnull=True))
+    return qs.order_by("-discharged_at", "-id")
+
+
+def day_after_discharge(case, now=None) -> int | None:
+    if not case.discharged_at:
+        return None
+    now = now or timezone.now()
+    return (timezone.localtime(now).date() - timezone.localtime(case.discharged_at).date()).days

@@ -165,3 +165,34 @@ class FollowupPatientViewSerializer(serializers.Serializer):
     followup = FollowupTreeBranchSerializer(allow_null=True)
 
 
+
+
+# --- the recovery worklist ------------------------------------------------------------------------------------------
+
+
+class RecoveryListQuerySerializer(serializers.Serializer):
+    ward = serializers.UUIDField(required=False)
+    days = serializers.IntegerField(required=False, min_value=1, max_value=90, default=PLAN_DAYS,
+                                    help_text="Discharged in the last n days (default 7).")
+    plan = serializers.ChoiceField(choices=["none", "draft", "published"], required=False,
+                                   help_text="none: no plan yet; draft: a draft waits; published: the patient has one.")
+    abnormal = serializers.BooleanField(required=False, allow_null=True, default=None,
+                                        help_text="The latest recovery answer was abnormal.")
+
+
+class RecoveryListRowSerializer(serializers.Serializer):
+    case = serializers.UUIDField(source="uuid")
+    patient = serializers.SerializerMethodField()
+    ward = serializers.CharField(source="ward.name")
+    procedure_name = serializers.CharField()
+    surgeon = serializers.CharField(source="surgeon.name")
+    discharged_at = serializers.DateTimeField()
+    day_after_discharge = serializers.IntegerField(allow_null=True)
+    plan_version = serializers.IntegerField(allow_null=True, help_text="The published version (null: none).")
+    plan_draft = serializers.BooleanField()
+    last_answer_at = serializers.DateTimeField(allow_null=True)
+    last_answer_abnormal = serializers.BooleanField(allow_null=True)
+    open_todos = serializers.IntegerField()
+
+    def get_patient(self, obj) -> dict:
+        return {"uuid": str(obj.patient.uuid), "name": obj.patient.name, "sex": obj.patient.sex}

@@ -3,7 +3,9 @@
 
 from datetime import date
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
+from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,7 +13,9 @@ from accounts.permissions import IsPatient, requires
 from audit.services import audit_patient_read
 from cases.selectors import case_get
 from core.api.input import validated_body, validated_query
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
+from org.models import Ward
+from org.scoping import ward_scope_for
 from recovery import permissions as perms
 from recovery import selectors, services
 from recovery.api import serializers as s
@@ -128,3 +132,28 @@ class FollowupPatientView(APIView):
         }
         audit_patient_read(request.user, case, detail="follow-up patient view")
         return Response(s.FollowupPatientViewSerializer(body).data)
+
+
+class RecoveryListView(generics.GenericAPIView):
+    """SA8: track recovery after discharge — my wards' patients discharged in the last days (default 7), newest
+    first, with the day after discharge, the treatment plan's state, the latest recovery answer and open to-dos.
+    Filters: ward, days, plan (none/draft/published), abnormal. Paginated."""
+
+    permission_classes = [requires(perms.VIEW_FOLLOWUP_PATIENT.slug)]
+    serializer_class = s.RecoveryListRowSerializer
+    filter_backends = []
+
+    @extend_schema(tags=TAGS, parameters=[s.RecoveryListQuerySerializer], responses=s.RecoveryListRowSerializer(many=True))
+    def get(self, request):
+        v = validated_query(s.RecoveryListQuerySerializer, request)
+        ward = None
+        if v.get("ward"):
+            ward = Ward.objects.filter(uuid=v["ward"]).first()
+            if ward is None or not ward_scope_for(request.user).allows_ward(ward.pk):
+                raise InvalidInput(fields={"ward": [_("Unknown ward.")]})
+        rows = selectors.recovery_list(request.user, ward=ward, days=v["days"], plan=v.get("plan"),
+                                       abnormal=v.get("abnormal"))
+        page = self.paginate_queryset(rows)
+        for case in page:
+            case.day_after_discharge = selectors.day_after_discharge(case)
+        return self.get_paginated_response(s.RecoveryListRowSerializer(page, many=True).data)
