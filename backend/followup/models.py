@@ -172,7 +172,7 @@ class VoiceCall(BaseModel):
     answers = models.JSONField(default=dict)  # as the platform reported them (question key → keypress/text)
     transcript = models.TextField(blank=True)
     outcome = models.CharField(max_length=20, blank=True)  # completed / incomplete / no_answer / failed
-    result_source = models.CharField(max_length=10, blank=True)  # callback / poll / timeout
+    result_source = models.CharField(max_length=16, blank=True)  # callback / poll / timeout (+ _late)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     duplicate_callbacks = models.PositiveIntegerField(default=0)

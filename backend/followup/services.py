@@ -628,7 +628,8 @@ def voice_result_apply(*, result, source="callback") -> str:
     with transaction.atomic():
         locked_case, task = _lock(call.task)
         call = VoiceCall.objects.select_for_update().get(pk=call.pk)
-        if call.status in FINISHED_CALL_STATUSES:
+        late = call.status == CallStatus.NO_RESULT  # given up waiting; the result still counts
+        if call.status in FINISHED_CALL_STATUSES and not late:
             call.duplicate_callbacks += 1
             call.save(update_fields=["duplicate_callbacks", "updated_at"])
             return "duplicate"
@@ -657,7 +658,7 @@ def voice_result_apply(*, result, source="callback") -> str:
         call.answers = dict(result.answers or {})
         call.transcript = (result.transcript or "")[:10000]
         call.outcome = outcome
-        call.result_source = source
+        call.result_source = f"{source}_late" if late else source
         call.finished_at = now
         call.save()
         case_append_event(locked_case, type="followup.voice.finished", actor=None,
@@ -669,6 +670,10 @@ def voice_result_apply(*, result, source="callback") -> str:
                         response=response, now=now)
             else:
                 _advance(locked_case, task, after=Tier.VOICE, now=now, note=outcome)
+        elif outcome == "completed" and task.status in (*OPEN_TASK_STATUSES, TaskStatus.UNREACHED):
+            # A late result after the task had moved on (self-report link, manual call): the answers complete it.
+            _finish(locked_case, task, status=TaskStatus.COMPLETED, tier=Tier.VOICE, outcome="completed",
+                    response=response, now=now)
     return outcome
 
 

@@ -107,3 +107,23 @@ def test_a_lost_callback_is_polled_and_a_silent_platform_moves_on(calling, hospi
     task = FollowupTask.objects.get(pk=call.task_id)
     assert task.status == TaskStatus.SELFREPORT
     assert task.case.events.filter(type="followup.selfreport.requested").exists()
+
+
+@pytest.mark.req("F1")
+@pytest.mark.django_db
+def test_a_result_arriving_after_the_task_moved_on_still_completes_it(calling, client):
+    call = calling("13900002344")
+    VoiceCall.objects.filter(pk=call.pk).update(call_id="CALL-LATE-1")  # the platform will not answer a poll
+    services.advance_overdue(now=timezone.now() + timedelta(hours=5))
+    task = FollowupTask.objects.get(pk=call.task_id)
+    assert task.status == TaskStatus.SELFREPORT  # gave up waiting for the voice result
+    body = {"call_id": "CALL-LATE-1", "status": "completed", "answered": True,
+            "answers": {"pain": "1", "fever": "no", "wound": "dry"}}
+    with override_settings(FOLLOWUP_VOICE_CLIENTS={CLIENT_ID: SECRET}):
+        res = _post(client, body)
+        assert res.status_code == 200 and res.json()["outcome"] == "completed"
+        task.refresh_from_db()
+        assert (task.status, task.completed_tier) == (TaskStatus.COMPLETED, "voice")
+        call.refresh_from_db()
+        assert call.result_source == "callback_late"
+        assert _post(client, body).json()["outcome"] == "duplicate"
