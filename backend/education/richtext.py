@@ -33,6 +33,11 @@ class _Sanitiser(HTMLParser):
         self.open: list[str] = []
         self.dropping = 0  # depth inside a dropped element
 
+    def parse_marked_section(self, i, report=1):
+        """`<![...]>` (CDATA, conditional comments) is dropped whole; the stdlib raises on unknown keywords."""
+        end = self.rawdata.find("]>", i + 3)
+        return -1 if end < 0 else end + 2
+
     def handle_starttag(self, tag, attrs):
         if tag in DROP_CONTENT:
             self.dropping += 1
@@ -79,7 +84,7 @@ class _Sanitiser(HTMLParser):
 
     def handle_data(self, data):
         if not self.dropping:
-            self.out.append(html.escape(data, quote=False))
+            self.out.append(html.escape(data.replace("\x00", ""), quote=False))
 
     def result(self) -> str:
         while self.open:
@@ -89,8 +94,11 @@ class _Sanitiser(HTMLParser):
 
 def sanitise_html(raw: str) -> str:
     parser = _Sanitiser()
-    parser.feed(raw or "")
-    parser.close()
+    try:
+        parser.feed(raw or "")
+        parser.close()
+    except Exception:  # noqa: BLE001 - a parser corner case: keep the words, drop every tag
+        return html.escape(re.sub(r"<[^>]*>?", "", raw or ""), quote=False).strip()
     return parser.result()
 
 

@@ -254,6 +254,14 @@ class MyEducationMaterialDetailSerializer(MyEducationMaterialSerializer):
         return video.content_type if video else None
 
 
+class MyMaterialQuery(serializers.Serializer):
+    case = serializers.UUIDField(help_text="My case the item belongs to.")
+
+
+class ReadingStartInput(serializers.Serializer):
+    material = serializers.UUIDField(help_text="An item of the case (my/cases/{uuid}/education/).")
+
+
 class MyEducationPhaseSerializer(serializers.Serializer):
     phase = serializers.ChoiceField(choices=Phase.choices)
     label = serializers.CharField()

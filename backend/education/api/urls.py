@@ -11,10 +11,9 @@ urlpatterns = [
     path("education/reading-status/", views.ReadingStatusListView.as_view(), name="education-reading-status"),
     path("cases/<uuid:uuid>/education/", views.CaseEducationView.as_view(), name="education-case"),
     path("my/cases/<uuid:uuid>/education/", views.MyEducationView.as_view(), name="education-my-case"),
-    path("my/cases/<uuid:case_uuid>/education/<uuid:uuid>/", views.MyMaterialView.as_view(),
-         name="education-my-material"),
-    path("my/cases/<uuid:case_uuid>/education/<uuid:uuid>/reading-sessions/",
-         views.MyReadingSessionStartView.as_view(), name="education-my-reading-start"),
+    path("my/cases/<uuid:uuid>/reading-sessions/", views.MyReadingSessionStartView.as_view(),
+         name="education-my-reading-start"),
+    path("my/education/materials/<uuid:uuid>/", views.MyMaterialView.as_view(), name="education-my-material"),
     path("my/education/reading-sessions/<uuid:uuid>/finish/", views.MyReadingSessionFinishView.as_view(),
          name="education-my-reading-finish"),
 ]

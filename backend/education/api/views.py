@@ -236,26 +236,26 @@ class MyEducationView(APIView):
 
 
 class MyMaterialView(APIView):
-    """One item of my case: its text or a presigned video URL, the minimum reading time and my reading."""
+    """One item of my case (`?case=`): its text or a presigned video URL, the minimum reading time and my reading."""
 
     permission_classes = [IsPatient]
 
-    @extend_schema(responses=s.MyEducationMaterialDetailSerializer, operation_id="my_cases_education_material_retrieve")
-    def get(self, request, case_uuid, uuid):
-        case = _my_case(request, case_uuid)
+    @extend_schema(parameters=[s.MyMaterialQuery], responses=s.MyEducationMaterialDetailSerializer)
+    def get(self, request, uuid):
+        case = _my_case(request, validated_query(s.MyMaterialQuery, request)["case"])
         return Response(s.MyEducationMaterialDetailSerializer(_my_row(case, uuid)).data)
 
 
 class MyReadingSessionStartView(APIView):
-    """Start reading an item (the clock starts now on the server; an unfinished session of the same version is
-    resumed, not restarted). Finish it with POST my/education/reading-sessions/{uuid}/finish/."""
+    """Start reading one item of my case (the clock starts now on the server; an unfinished session of the same
+    version is resumed, not restarted). Finish it with POST my/education/reading-sessions/{uuid}/finish/."""
 
     permission_classes = [IsPatient]
 
-    @extend_schema(request=None, responses={201: s.ReadingSessionSerializer})
-    def post(self, request, case_uuid, uuid):
-        case = _my_case(request, case_uuid)
-        material = _my_row(case, uuid)["material"]
+    @extend_schema(request=s.ReadingStartInput, responses={201: s.ReadingSessionSerializer})
+    def post(self, request, uuid):
+        case = _my_case(request, uuid)
+        material = _my_row(case, validated_body(s.ReadingStartInput, request)["material"])["material"]
         session = services.reading_start(case=case, material=material, actor=request.user)
         return Response(s.ReadingSessionSerializer(session).data, status=status.HTTP_201_CREATED)
 

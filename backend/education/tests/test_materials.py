@@ -92,6 +92,19 @@ def test_rich_text_is_reduced_to_safe_html(client_for, nurse):
 
 
 @pytest.mark.req("Y11")
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("<![foo[bar]]>ok", "ok"), ("<![CDATA[<script>]]>y", "y"), ("<!DOCTYPE html><p>a", "<p>a</p>"),
+    ("<svg><script>alert(1)</script></svg>ok", "ok"), ('<a href="//evil.example">z</a>', '<a rel="noopener noreferrer">z</a>'),
+    ('<a href=" javascript:x">z</a>', '<a rel="noopener noreferrer">z</a>'), ("<p>\x00</p>", "<p></p>"),
+    ("<scr<script>ipt>alert(1)</script>", "ipt&gt;alert(1)"), ("a<b", "a&lt;b"),
+    ('<td colspan="2" style="x">a</td>', '<td colspan="2">a</td>'),
+])
+def test_sanitiser_corner_cases_are_safe_and_stable(raw, clean):
+    assert sanitise_html(raw) == clean
+    assert sanitise_html(clean) == clean
+
+
+@pytest.mark.req("Y11")
 def test_configuration_rules_other_hospitals_and_roles(client_for, nurse, followup_nurse, ward):
     own = _create(client_for(nurse)).json()
     assert _create(client_for(followup_nurse), key="fu").status_code == 403  # reads, does not edit

@@ -37,6 +37,11 @@ def _back_date(session_uuid, seconds):
         started_at=timezone.now() - timedelta(seconds=seconds))
 
 
+def _start(client, case, material):
+    return client.post(f"/api/v1/my/cases/{case.uuid}/reading-sessions/", {"material": str(material.uuid)},
+                       format="json")
+
+
 def _my(client, case):
     response = client.get(f"/api/v1/my/cases/{case.uuid}/education/")
     assert response.status_code == 200, response.content
@@ -70,12 +75,13 @@ def test_my_instructions_cover_the_whole_period_by_phase_and_procedure(client_fo
     video_item = body["phases"][0]["materials"][0]
     assert video_item["format"] == "video" and video_item["duration_seconds"] == 120
     assert video_item["min_read_seconds"] == 120 and video_item["reading"]["read"] is False
-    detail = client_for(account).get(f"/api/v1/my/cases/{case.uuid}/education/{video_item['uuid']}/").json()
+    detail = client_for(account).get(f"/api/v1/my/education/materials/{video_item['uuid']}/", {"case": str(case.uuid)}).json()
     assert detail["video_url"] and detail["video_content_type"] == "video/mp4"
-    text = client_for(account).get(f"/api/v1/my/cases/{case.uuid}/education/{override.uuid}/").json()
+    text = client_for(account).get(f"/api/v1/my/education/materials/{override.uuid}/", {"case": str(case.uuid)}).json()
     assert text["body"].startswith("请仔细阅读") and text["video_url"] is None
-    assert client_for(account).get(
-        f"/api/v1/my/cases/{case.uuid}/education/{Material.objects.get(key='hernia_belt').uuid}/").status_code == 404
+    hernia_url = f"/api/v1/my/education/materials/{Material.objects.get(key='hernia_belt').uuid}/"
+    assert client_for(account).get(hernia_url, {"case": str(case.uuid)}).status_code == 404
+    assert client_for(account).get(hernia_url).status_code == 400  # the case is required
     assert lc_only.current.title == "胆囊术后饮食"
     assert AuditEntry.objects.filter(target_id=str(case.uuid), detail="own education").exists()
 
@@ -84,12 +90,11 @@ def test_my_instructions_cover_the_whole_period_by_phase_and_procedure(client_fo
 def test_finishing_before_the_minimum_is_refused_then_read_once(client_for, nurse, case, account):
     material = _text(nurse, key="lc_preop", minimum=90)
     client = client_for(account)
-    start_url = f"/api/v1/my/cases/{case.uuid}/education/{material.uuid}/reading-sessions/"
-    started = client.post(start_url)
+    started = _start(client, case, material)
     assert started.status_code == 201, started.content
     session = started.json()
     assert session["min_seconds"] == 90 and session["finished_at"] is None
-    assert client.post(start_url).json()["uuid"] == session["uuid"]  # reopening resumes: the clock keeps running
+    assert _start(client, case, material).json()["uuid"] == session["uuid"]  # reopening resumes: the clock keeps running
     finish_url = f"/api/v1/my/education/reading-sessions/{session['uuid']}/finish/"
     _back_date(session["uuid"], 30)
     early = client.post(finish_url)
@@ -111,7 +116,7 @@ def test_finishing_before_the_minimum_is_refused_then_read_once(client_for, nurs
     assert events.get().actor_type == "patient"
 
     # Reading the same version again is recorded as a session, not as a second event.
-    second = client.post(start_url).json()
+    second = _start(client, case, material).json()
     assert second["uuid"] != session["uuid"]
     _back_date(second["uuid"], 100)
     assert client.post(f"/api/v1/my/education/reading-sessions/{second['uuid']}/finish/").status_code == 200
@@ -126,13 +131,11 @@ def test_finishing_before_the_minimum_is_refused_then_read_once(client_for, nurs
 @pytest.mark.req("M3")
 def test_sessions_are_the_patients_own(client_for, nurse, case, account, ward):
     material = _text(nurse, key="lc_preop", minimum=0)
-    session = client_for(account).post(
-        f"/api/v1/my/cases/{case.uuid}/education/{material.uuid}/reading-sessions/").json()
+    session = _start(client_for(account), case, material).json()
     other = make_patient_account(patient=make_case("booked", ward=ward).patient)
     finish_url = f"/api/v1/my/education/reading-sessions/{session['uuid']}/finish/"
     assert client_for(other).post(finish_url).status_code == 404
-    assert client_for(other).post(
-        f"/api/v1/my/cases/{case.uuid}/education/{material.uuid}/reading-sessions/").status_code == 404
+    assert _start(client_for(other), case, material).status_code == 404
     assert client_for(other).get(f"/api/v1/my/cases/{case.uuid}/education/").status_code == 404
     assert client_for(nurse).post(finish_url).status_code == 403  # staff do not read for the patient
     assert client_for(make_patient_account()).post(finish_url).status_code == 404  # unbound account
@@ -146,15 +149,14 @@ def test_sessions_are_the_patients_own(client_for, nurse, case, account, ward):
 def test_a_new_version_is_read_again_and_a_withdrawn_item_disappears(client_for, nurse, case, account):
     material = _text(nurse, key="lc_preop", minimum=10)
     client = client_for(account)
-    start_url = f"/api/v1/my/cases/{case.uuid}/education/{material.uuid}/reading-sessions/"
-    first = client.post(start_url).json()
+    first = _start(client, case, material).json()
     _back_date(first["uuid"], 11)
     client.post(f"/api/v1/my/education/reading-sessions/{first['uuid']}/finish/")
     services.material_update(material=material, actor=nurse, body="新的禁食要求：术前 6 小时禁食。" * 3)
     item = next(m for p in _my(client, case)["phases"] for m in p["materials"] if m["uuid"] == str(material.uuid))
     assert item["version"] == 2 and item["reading"]["read"] is True
     assert item["reading"]["current_version_read"] is False
-    second = client.post(start_url).json()
+    second = _start(client, case, material).json()
     assert second["version"] == 2
     _back_date(second["uuid"], 11)
     client.post(f"/api/v1/my/education/reading-sessions/{second['uuid']}/finish/")
@@ -162,7 +164,7 @@ def test_a_new_version_is_read_again_and_a_withdrawn_item_disappears(client_for,
     assert versions == [1, 2]
     services.material_retire(material=material, actor=nurse)
     assert str(material.uuid) not in {m["uuid"] for p in _my(client, case)["phases"] for m in p["materials"]}
-    assert client.post(start_url).status_code == 404
+    assert _start(client, case, material).status_code == 404
 
 
 @pytest.mark.req("M3", "Y11")
