@@ -7,7 +7,7 @@ core.event_rules and the issue-6 event contract (docs in /tmp/brief6.md "The eve
 """
 
 # A case leaving the pathway before surgery ends its pre-operative work.
-_CASE_ENDED = {"types": ["cases.case.cancelled", "cases.case.no_show", "cases.case.terminated"]}
+_CASE_ENDED = {"types": ["cases.case.cancelled", "cases.case.no_show_recorded", "cases.case.terminated"]}
 
 DEFAULT_TODO_RULES = [
     {

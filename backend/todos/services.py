@@ -35,6 +35,7 @@ OPENED = "todos.todo.opened"
 CLOSED = "todos.todo.closed"
 OVERDUE = "todos.todo.overdue"
 STAFF_NOTICE = "messaging.staff_notice.requested"
+RESCHEDULED = "cases.case.rescheduled"
 DETAIL_MAX_BYTES = 2000
 
 
@@ -174,7 +175,22 @@ def todos_apply_event(payload: dict) -> dict:
                     result["opened"].append(todo)
         elif r.any_matches(rule.close_on, event_type, payload):
             result["closed"] += _close(rule, case, payload, r.subject_of(rule, payload))
+    if event_type == RESCHEDULED:
+        _due_follow_surgery_date(case)
     return result
+
+
+def _due_follow_surgery_date(case):
+    """A rescheduled operation moves the due time of open to-dos that are due before surgery."""
+    now = timezone.now()
+    for todo in (Todo.objects.select_for_update(of=("self",)).select_related("rule")
+                 .filter(case=case, status=TodoStatus.OPEN, rule__due__has_key="before_surgery_hours")):
+        due = r.due_at(todo.rule, case=case, payload={}, opened_at=todo.opened_at)
+        if due != todo.due_at:
+            todo.due_at = due
+            if due is not None and due > now:
+                todo.reminded_at = None  # overdue again later: remind again
+            todo.save(update_fields=["due_at", "reminded_at", "updated_at"])
 
 
 def _notice(todo, users, *, title, event):

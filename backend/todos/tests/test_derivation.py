@@ -202,3 +202,19 @@ def test_overdue_todos_are_announced_once_by_the_beat_job(world):
     assert str(world["followup_b"].uuid) not in notice.payload["users"]
     assert "人工随访电话" in notice.payload["title"]
     assert selectors.todo_counts(world["followup_a"])["overdue"] == 1
+
+
+def test_a_rescheduled_operation_moves_the_due_time_and_a_cancellation_closes_the_todo(world):
+    from cases.services import case_transition
+
+    case = make_case("booked", ward=world["ward_a"], surgeon=world["virtual_a"])
+    deliver()
+    new_date = case.planned_date + timedelta(days=3)
+    case_transition(case=case, transition="reschedule", actor=None, planned_date=new_date, reason="患者要求改期")
+    deliver()
+    todo = Todo.objects.get(case=case)
+    assert todo.due_at == timezone.make_aware(datetime.combine(new_date, time.min)) - timedelta(hours=6)
+    case_transition(case=case, transition="cancel", actor=None, reason_code="patient_request", reason_text="家中有事")
+    deliver()
+    todo.refresh_from_db()
+    assert (todo.status, todo.closed_event_type) == (TodoStatus.CLOSED, "cases.case.cancelled")
