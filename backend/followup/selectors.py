@@ -171,3 +171,40 @@ def _task_node(task) -> dict:
             "tiers": task.tiers, "outcome": task.outcome, "completed_tier": task.completed_tier,
             "completed_at": task.completed_at, "answers": task_answers(task), "calls": sorted(calls,
                                                                                         key=lambda c: c["at"])}
+
+
+def my_followups(principal, case_uuid) -> dict:
+    """The patient's own follow-ups of one case: every time point of the plan with its date and status, and the
+    form to fill when a self-report is waiting (or the form is still open). 404 for another patient's case."""
+    from accounts.patient_scope import patient_queryset
+
+    case = patient_queryset(SurgicalCase.objects.select_related("ward__department"), principal).filter(
+        uuid=case_uuid).first()
+    if case is None:
+        raise NotFound()
+    tasks = {t.point_key: t for t in FollowupTask.objects.filter(case=case).select_related("assignment")}
+    plan = plan_for_case(case)
+    rows = []
+    for point in (plan.points if plan else []):
+        task = tasks.pop(point["key"], None)
+        anchor_at = anchor_time(case, point["anchor"])
+        rows.append(_my_row(point["key"], point["label"], task, anchor_at + timedelta(hours=point["offset_hours"])
+                            if task is None and anchor_at else None))
+    rows += [_my_row(t.point_key, t.point_label, t, None) for t in tasks.values()]
+    rows.sort(key=lambda r: (r["due_at"] is None, r["due_at"] or timezone.now()))
+    return {"case": case, "followups": rows}
+
+
+def _my_row(key, label, task, planned_due) -> dict:
+    from followup.conf import conf
+    from forms.models import OPEN_STATUSES
+
+    fill = None
+    if task is not None and task.is_open and task.assignment_id and task.assignment.status in OPEN_STATUSES:
+        fill = conf("FOLLOWUP_FORM_LINK").format(assignment=task.assignment.uuid)
+    status = task.status if task is not None else "planned"
+    if status in ("pending", "voice", "selfreport", "manual"):
+        status = "in_progress"
+    return {"time_point": key, "label": label, "due_at": task.due_at if task else planned_due, "status": status,
+            "completed_at": task.completed_at if task else None,
+            "assignment": task.assignment.uuid if task is not None and task.assignment_id else None, "link": fill}

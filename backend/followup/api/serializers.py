@@ -298,3 +298,18 @@ class FollowupTreeBranchSerializer(serializers.Serializer):
 class FollowupPlanTreeSerializer(serializers.Serializer):
     patient = FollowupPatientBrief()
     cases = FollowupTreeBranchSerializer(many=True)
+
+
+class MyFollowupSerializer(serializers.Serializer):
+    time_point = serializers.CharField()
+    label = serializers.CharField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    status = serializers.ChoiceField(choices=["planned", "in_progress", "completed", "unreached", "cancelled"])
+    completed_at = serializers.DateTimeField(allow_null=True)
+    assignment = serializers.UUIDField(allow_null=True)
+    link = serializers.CharField(allow_null=True)
+
+
+class MyFollowupsSerializer(serializers.Serializer):
+    case = serializers.UUIDField(source="case.uuid")
+    followups = MyFollowupSerializer(many=True)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("followup/tag-counts/", views.TagCountView.as_view(), name="followup-tag-counts"),
     path("followup/patients/<uuid:uuid>/plan-tree/", views.PlanTreeView.as_view(), name="followup-plan-tree"),
     path("followup/voice-callbacks/", views.VoiceCallbackView.as_view(), name="followup-voice-callback"),
+    path("my/cases/<uuid:uuid>/followups/", views.MyFollowupsView.as_view(), name="followup-my-followups"),
     path("cases/<uuid:uuid>/followup-tags/", views.CaseTagsView.as_view(), name="followup-case-tags"),
     path("cases/<uuid:case_uuid>/followup-tags/<uuid:uuid>/", views.CaseTagDetailView.as_view(),
          name="followup-case-tag"),

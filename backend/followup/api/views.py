@@ -227,6 +227,22 @@ class PlanTreeView(APIView):
         return Response(s.FollowupPlanTreeSerializer(tree).data)
 
 
+class MyFollowupsView(APIView):
+    """The patient's own follow-up schedule for a case: each time point's date and status (planned, in progress,
+    completed...) and, while a follow-up form waits for them, its link. 404 for another patient's case."""
+
+    def get_permissions(self):
+        from accounts.permissions import IsPatient
+
+        return [IsPatient()]
+
+    @extend_schema(tags=TAGS, responses=s.MyFollowupsSerializer)
+    def get(self, request, uuid):
+        data = selectors.my_followups(request.user, uuid)
+        audit_patient_read(request.user, data["case"], detail="own follow-up schedule")
+        return Response(s.MyFollowupsSerializer(data).data)
+
+
 # --- the voice platform (system client) ------------------------------------------------------------------------------
 
 

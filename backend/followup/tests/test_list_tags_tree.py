@@ -111,3 +111,31 @@ def test_the_plan_tree_shows_past_and_future_follow_ups(discharged, nurse, clien
     assert {n["status"] for n in next(b for k, b in branches.items() if k != str(case.uuid))["nodes"]} == {"planned"}
     other = client_for(make_staff("followup_nurse", ward=make_ward(code="W-OTH2", name="他病区")))
     assert other.get(f"/api/v1/followup/patients/{case.patient.uuid}/plan-tree/").status_code == 404
+
+
+@pytest.mark.req("F3", "F7")
+@pytest.mark.django_db
+def test_the_patient_sees_their_own_follow_ups_and_the_form_to_fill(discharged, client_for):
+    from tests.builders import make_patient_account, patient_token
+
+    case = discharged()
+    services.tasks_generate()
+    task = FollowupTask.objects.get(case=case)
+    account = make_patient_account(patient=case.patient)
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {patient_token(account)}")
+    res = api.get(f"/api/v1/my/cases/{case.uuid}/followups/")
+    assert res.status_code == 200, res.json()
+    rows = {r["time_point"]: r for r in res.json()["followups"]}
+    assert rows["d1"]["status"] == "in_progress" and str(task.assignment.uuid) in rows["d1"]["link"]
+    assert rows["d7"]["status"] == "planned" and rows["d7"]["link"] is None and rows["d7"]["due_at"]
+    _answer(task, GOOD)
+    rows = {r["time_point"]: r for r in api.get(f"/api/v1/my/cases/{case.uuid}/followups/").json()["followups"]}
+    assert rows["d1"]["status"] == "completed" and rows["d1"]["link"] is None
+    # Another patient's case, and staff, are refused.
+    other = discharged()
+    assert api.get(f"/api/v1/my/cases/{other.uuid}/followups/").status_code == 404
+    staff = client_for(make_staff("followup_nurse", ward=case.ward))
+    assert staff.get(f"/api/v1/my/cases/{case.uuid}/followups/").status_code == 403
