@@ -135,6 +135,7 @@ class VideoUploadInput(serializers.Serializer):
 
 class ReadingSessionSerializer(serializers.Serializer):
     uuid = serializers.UUIDField()
+    case = serializers.UUIDField(source="case.uuid")
     material = serializers.UUIDField(source="material.uuid")
     version = serializers.IntegerField(source="version.version")
     min_seconds = serializers.IntegerField()
@@ -255,7 +256,12 @@ class MyEducationMaterialDetailSerializer(MyEducationMaterialSerializer):
 
 
 class MyMaterialQuery(serializers.Serializer):
-    case = serializers.UUIDField(help_text="My case the item belongs to.")
+    case = serializers.UUIDField(required=False,
+                                 help_text="My case the item belongs to (default: my latest case that has it).")
+
+
+class MyCaseMaterialSerializer(MyEducationMaterialSerializer):
+    case = serializers.UUIDField(source="case.uuid")
 
 
 class ReadingStartInput(serializers.Serializer):

@@ -235,15 +235,68 @@ class MyEducationView(APIView):
             "phases": [p for p in phases if p["materials"]]}).data)
 
 
+def _my_cases(request, case_uuid=None):
+    from accounts.patient_scope import patient_queryset
+
+    cases = patient_queryset(SurgicalCase.objects.select_related("ward__department", "patient"), request.user)
+    if case_uuid is not None:
+        cases = cases.filter(uuid=case_uuid)
+    return list(cases.order_by("-planned_date", "-id"))
+
+
+class MyMaterialListView(generics.GenericAPIView):
+    """The items of all my cases (or of `?case=`), latest case first, each with my reading."""
+
+    permission_classes = [IsPatient]
+    serializer_class = s.MyCaseMaterialSerializer
+    filter_backends = []
+
+    @extend_schema(parameters=[s.MyMaterialQuery], responses=s.MyCaseMaterialSerializer(many=True))
+    def get(self, request):
+        q = validated_query(s.MyMaterialQuery, request)
+        rows = [{**row, "case": case} for case in _my_cases(request, q.get("case"))
+                for row in selectors.case_reading_status(case)]
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(s.MyCaseMaterialSerializer(page, many=True).data)
+
+
 class MyMaterialView(APIView):
-    """One item of my case (`?case=`): its text or a presigned video URL, the minimum reading time and my reading."""
+    """One item of my case (`?case=`, default my latest case that has it): its text or a presigned video URL, the
+    minimum reading time and my reading."""
 
     permission_classes = [IsPatient]
 
     @extend_schema(parameters=[s.MyMaterialQuery], responses=s.MyEducationMaterialDetailSerializer)
     def get(self, request, uuid):
-        case = _my_case(request, validated_query(s.MyMaterialQuery, request)["case"])
-        return Response(s.MyEducationMaterialDetailSerializer(_my_row(case, uuid)).data)
+        q = validated_query(s.MyMaterialQuery, request)
+        if q.get("case"):
+            return Response(s.MyEducationMaterialDetailSerializer(_my_row(_my_case(request, q["case"]), uuid)).data)
+        for case in _my_cases(request):
+            try:
+                return Response(s.MyEducationMaterialDetailSerializer(_my_row(case, uuid)).data)
+            except NotFound:
+                continue
+        raise NotFound()
+
+
+class MyReadingSessionListView(generics.GenericAPIView):
+    """My reading sessions (of `?case=`), newest first."""
+
+    permission_classes = [IsPatient]
+    serializer_class = s.ReadingSessionSerializer
+    filter_backends = []
+
+    @extend_schema(parameters=[s.MyMaterialQuery], responses=s.ReadingSessionSerializer(many=True))
+    def get(self, request):
+        from accounts.patient_scope import patient_queryset
+        from education.models import ReadingSession
+
+        q = validated_query(s.MyMaterialQuery, request)
+        rows = patient_queryset(ReadingSession.objects.select_related("case", "material", "version"), request.user)
+        if q.get("case"):
+            rows = rows.filter(case__uuid=q["case"])
+        page = self.paginate_queryset(rows.order_by("-started_at", "-id"))
+        return self.get_paginated_response(s.ReadingSessionSerializer(page, many=True).data)
 
 
 class MyReadingSessionStartView(APIView):

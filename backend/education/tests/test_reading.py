@@ -81,7 +81,11 @@ def test_my_instructions_cover_the_whole_period_by_phase_and_procedure(client_fo
     assert text["body"].startswith("请仔细阅读") and text["video_url"] is None
     hernia_url = f"/api/v1/my/education/materials/{Material.objects.get(key='hernia_belt').uuid}/"
     assert client_for(account).get(hernia_url, {"case": str(case.uuid)}).status_code == 404
-    assert client_for(account).get(hernia_url).status_code == 400  # the case is required
+    assert client_for(account).get(hernia_url).status_code == 404  # in none of my cases
+    default_case = client_for(account).get(f"/api/v1/my/education/materials/{override.uuid}/")
+    assert default_case.status_code == 200 and default_case.json()["title"] == "本院胆囊术后居家护理"
+    listed = client_for(account).get("/api/v1/my/education/materials/").json()["results"]
+    assert len(listed) == 5 and {row["case"] for row in listed} == {str(case.uuid)}
     assert lc_only.current.title == "胆囊术后饮食"
     assert AuditEntry.objects.filter(target_id=str(case.uuid), detail="own education").exists()
 
@@ -110,6 +114,8 @@ def test_finishing_before_the_minimum_is_refused_then_read_once(client_for, nurs
     assert again.status_code == 200 and again.json()["finished_at"] == done.json()["finished_at"]
     events = CaseEvent.objects.filter(case=case, type="education.material.read")
     assert events.count() == 1
+    mine = client.get("/api/v1/my/education/reading-sessions/", {"case": str(case.uuid)}).json()["results"]
+    assert [row["uuid"] for row in mine] == [session["uuid"]] and mine[0]["finished_at"]
     data = events.get().payload
     assert data["kind"] == "preop" and data["material"] == str(material.uuid) and data["title"] == "lc_preop"
     assert data["version"] == 1 and data["session"] == session["uuid"]
@@ -140,6 +146,9 @@ def test_sessions_are_the_patients_own(client_for, nurse, case, account, ward):
     assert client_for(nurse).post(finish_url).status_code == 403  # staff do not read for the patient
     assert client_for(make_patient_account()).post(finish_url).status_code == 404  # unbound account
     assert ReadingSession.objects.get(uuid=session["uuid"]).finished_at is None
+    assert client_for(other).get("/api/v1/my/education/reading-sessions/").json()["results"] == []
+    assert client_for(other).get(f"/api/v1/my/education/materials/{material.uuid}/",
+                                 {"case": str(case.uuid)}).status_code == 404
     with pytest.raises(Exception) as refused:
         services.reading_finish(session=ReadingSession.objects.get(uuid=session["uuid"]), actor=other)
     assert getattr(refused.value, "status_code", None) == 404
