@@ -50,7 +50,8 @@ DEFAULT_TODO_RULES = [
         "key": "manual_followup_call", "label": "人工随访电话", "priority": "normal",
         "title_template": "电话随访{patient_name}（{procedure}）",
         "open_on": [{"types": ["followup.manual_call.created"]}],
-        "close_on": [{"types": ["followup.task.completed"]}],
+        # Closing the case's follow-up cancels its remaining tasks (followup.case_closed): no call is due then.
+        "close_on": [{"types": ["followup.task.completed"]}, {"types": ["cases.case.closed"]}],
         "subject_path": "data.task", "audience_permission": "followup.record_call", "audience_surgeon": False,
         "due": {"path": "data.deadline"}, "position": 50,
     },
