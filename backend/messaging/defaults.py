@@ -6,6 +6,8 @@ its text as new template versions. Texts are Chinese: they are hospital content,
 
 PRE_ADMISSION = ["booked", "application_sent", "scheduled"]
 PATIENT_FIRST = ["wechat", "sms"]
+# PA7 progress notices go to the patient app (subscribe message + inbox): SMS is kept for changes and actions.
+APP_ONLY = ["wechat"]
 
 
 def _on(type_, **where):
@@ -62,7 +64,7 @@ DEFAULT_PLANS = [
         "description": "PA7：麻醉门诊评估通过", "pathway_node": "anaesthesia_clinic",
         "trigger_kind": "event",
         "trigger": _on("cases.case.anaesthesia_clinic_recorded", data__to=["passed"]),
-        "audiences": ["patient"], "patient_channels": PATIENT_FIRST,
+        "audiences": ["patient"], "patient_channels": APP_ONLY,
         "template": {"patient_title": "麻醉评估已通过",
                      "patient_body": "{patient_name}您好，您的麻醉门诊评估已通过，请留意后续手术安排通知。"},
     },
@@ -71,7 +73,7 @@ DEFAULT_PLANS = [
         "description": "PA7：术前评估完成", "pathway_node": "preop_assessment",
         "trigger_kind": "event",
         "trigger": _on("cases.case.preop_assessment_recorded", data__to=["passed"]),
-        "audiences": ["patient"], "patient_channels": PATIENT_FIRST,
+        "audiences": ["patient"], "patient_channels": APP_ONLY,
         "template": {"patient_title": "术前评估已完成",
                      "patient_body": "{patient_name}您好，您的术前评估已完成，{procedure}拟于{surgery_date}进行。"},
     },
@@ -79,7 +81,7 @@ DEFAULT_PLANS = [
         "key": "theatre_scheduled", "name": "手术已排程", "kind": "theatre_scheduled",
         "description": "PA7：手术室已排程", "pathway_node": "theatre_schedule",
         "trigger_kind": "event", "trigger": _on("cases.case.theatre_scheduled"),
-        "audiences": ["patient"], "patient_channels": PATIENT_FIRST, "link": "/pages/cases/detail?case={case}",
+        "audiences": ["patient"], "patient_channels": APP_ONLY, "link": "/pages/cases/detail?case={case}",
         "template": {"patient_title": "手术时间已确定",
                      "patient_body": "{patient_name}您好，您的{procedure}已安排在{surgery_date} {surgery_time}，"
                                      "请按时到{ward_location}报到。"},
@@ -88,7 +90,7 @@ DEFAULT_PLANS = [
         "key": "discharged", "name": "出院通知", "kind": "discharged",
         "description": "PA7：出院后告知出院指导与随访安排", "pathway_node": "discharge",
         "trigger_kind": "event", "trigger": _on("cases.case.discharged"),
-        "audiences": ["patient"], "patient_channels": PATIENT_FIRST,
+        "audiences": ["patient"], "patient_channels": APP_ONLY,
         "link": "/pages/cases/discharge?case={case}",
         "template": {"patient_title": "出院指导",
                      "patient_body": "{patient_name}您好，您已出院。请在患者端查看出院指导，如有发热、切口渗血等情况请及时就诊"

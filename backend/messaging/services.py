@@ -381,12 +381,12 @@ def _message_create(*, key, plan, kind, template, case, audience, user, title, b
     return message
 
 
-def _inbox_push(message, event_type):
+def _inbox_push(message, event_type, *, extra=None):
     from realtime.groups import patient_group, user_group
     from realtime.publisher import publish_on_commit
 
     payload = {"message": str(message.uuid), "kind": message.kind, "title": message.title,
-               "case": str(message.case.uuid) if message.case_id else None}
+               "case": str(message.case.uuid) if message.case_id else None, **(extra or {})}
     if message.recipient_user_id:
         publish_on_commit(user_group(message.recipient_user.uuid), event_type, payload)
         return
@@ -525,16 +525,17 @@ def messages_retry_due(*, now=None, limit=200) -> int:
 # --- inbox ------------------------------------------------------------------------------------------------------
 
 
-def inbox_mark_read(*, message) -> Message:
-    if message.read_at is None:
-        message.read_at = timezone.now()
-        message.save(update_fields=["read_at", "updated_at"])
-        _inbox_push(message, "messaging.inbox.read")
-    return message
-
-
-def inbox_mark_all_read(queryset) -> int:
-    return queryset.filter(read_at__isnull=True).update(read_at=timezone.now(), updated_at=timezone.now())
+def inbox_mark_read(queryset) -> int:
+    """Mark the unread messages of `queryset` (the caller's own inbox, filtered) read; tells the recipient's other
+    devices over realtime. Returns how many changed."""
+    now = timezone.now()
+    unread = list(queryset.filter(read_at__isnull=True).select_related("recipient_user")[:1000])
+    Message.objects.filter(pk__in=[m.pk for m in unread]).update(read_at=now, updated_at=now)
+    if unread:
+        first = unread[0]
+        first.read_at = now
+        _inbox_push(first, "messaging.inbox.read", extra={"messages": [str(m.uuid) for m in unread]})
+    return len(unread)
 
 
 # --- staff devices ----------------------------------------------------------------------------------------------

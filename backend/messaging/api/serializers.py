@@ -205,6 +205,10 @@ class UnreadCountSerializer(serializers.Serializer):
     unread = serializers.IntegerField()
 
 
+class MarkReadSerializer(serializers.Serializer):
+    messages = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=200)
+
+
 class MarkedSerializer(serializers.Serializer):
     marked = serializers.IntegerField()
 

@@ -198,14 +198,15 @@ class StaffInboxView(_InboxBase):
 
 
 class StaffInboxReadView(APIView):
+    """Mark some of your messages read (unknown ids and other people's messages are ignored)."""
+
     permission_classes = [IsStaff]
 
-    @extend_schema(tags=TAGS, request=None, responses=s.InboxMessageSerializer)
-    def post(self, request, uuid):
-        message = selectors.staff_inbox(request.user).filter(uuid=uuid).first()
-        if message is None:
-            raise NotFound()
-        return Response(s.InboxMessageSerializer(services.inbox_mark_read(message=message)).data)
+    @extend_schema(tags=TAGS, request=s.MarkReadSerializer, responses=s.MarkedSerializer)
+    def post(self, request):
+        v = validated_body(s.MarkReadSerializer, request)
+        return Response({"marked": services.inbox_mark_read(
+            selectors.staff_inbox(request.user).filter(uuid__in=v["messages"]))})
 
 
 class StaffInboxReadAllView(APIView):
@@ -213,7 +214,7 @@ class StaffInboxReadAllView(APIView):
 
     @extend_schema(tags=TAGS, request=None, responses=s.MarkedSerializer)
     def post(self, request):
-        return Response({"marked": services.inbox_mark_all_read(selectors.staff_inbox(request.user))})
+        return Response({"marked": services.inbox_mark_read(selectors.staff_inbox(request.user))})
 
 
 class StaffInboxUnreadView(APIView):
@@ -245,15 +246,16 @@ class MyInboxView(_InboxBase):
 
 
 class MyInboxReadView(APIView):
+    """Mark some of your messages read (unknown ids and other people's messages are ignored)."""
+
     def get_permissions(self):
         return [IsPatient()]
 
-    @extend_schema(tags=TAGS, request=None, responses=s.InboxMessageSerializer)
-    def post(self, request, uuid):
-        message = selectors.patient_inbox(request.user).filter(uuid=uuid).first()
-        if message is None:
-            raise NotFound()
-        return Response(s.InboxMessageSerializer(services.inbox_mark_read(message=message)).data)
+    @extend_schema(tags=TAGS, request=s.MarkReadSerializer, responses=s.MarkedSerializer)
+    def post(self, request):
+        v = validated_body(s.MarkReadSerializer, request)
+        return Response({"marked": services.inbox_mark_read(
+            selectors.patient_inbox(request.user).filter(uuid__in=v["messages"]))})
 
 
 class MyInboxReadAllView(APIView):
@@ -262,7 +264,7 @@ class MyInboxReadAllView(APIView):
 
     @extend_schema(tags=TAGS, request=None, responses=s.MarkedSerializer)
     def post(self, request):
-        return Response({"marked": services.inbox_mark_all_read(selectors.patient_inbox(request.user))})
+        return Response({"marked": services.inbox_mark_read(selectors.patient_inbox(request.user))})
 
 
 class MyInboxUnreadView(APIView):

@@ -107,9 +107,12 @@ def test_case_messages_and_inboxes(deliver, case_of, patient_with_app, surgeon, 
     assert [m["title"] for m in inbox] == ["手术取消通知"] and inbox[0]["read_at"] is None
     assert me.get("/api/v1/my/messages/unread-count/").json() == {"unread": 1}
     other = client_for(make_patient_account(patient=case_of("booked").patient))
-    assert other.post(f"/api/v1/my/messages/{inbox[0]['uuid']}/read/").status_code == 404
+    assert other.post("/api/v1/my/messages/read/", {"messages": [inbox[0]["uuid"]]},
+                      format="json").json() == {"marked": 0}
     assert other.get("/api/v1/my/messages/").json()["results"] == []
-    assert me.post(f"/api/v1/my/messages/{inbox[0]['uuid']}/read/").json()["read_at"]
+    assert me.post("/api/v1/my/messages/read/", {"messages": [inbox[0]["uuid"]]}, format="json").json() == {
+        "marked": 1}
+    assert me.get("/api/v1/my/messages/").json()["results"][0]["read_at"]
     assert me.get("/api/v1/my/messages/unread-count/").json() == {"unread": 0}
     assert me.get("/api/v1/my/messages/?unread=true").json()["results"] == []
 
@@ -117,7 +120,8 @@ def test_case_messages_and_inboxes(deliver, case_of, patient_with_app, surgeon, 
     doctor = client_for(surgeon)
     [item] = doctor.get("/api/v1/inbox/messages/?unread=true").json()["results"]
     assert item["title"] == "手术已取消" and item["case"] == str(case.uuid)
-    assert client_for(nurse).post(f"/api/v1/inbox/messages/{item['uuid']}/read/").status_code == 404
+    assert client_for(nurse).post("/api/v1/inbox/messages/read/", {"messages": [item["uuid"]]},
+                                  format="json").json() == {"marked": 0}
     assert doctor.get("/api/v1/my/messages/").status_code == 403
     assert doctor.post("/api/v1/inbox/messages/read-all/").json() == {"marked": 1}
     assert doctor.get("/api/v1/inbox/unread-count/").json() == {"unread": 0}
