@@ -1,14 +1,13 @@
 """Reads of the to-do context. A staff member's to-dos: rows of wards in their scope (org.scoping) whose audience
 permission they hold, or addressed to them as the case's surgeon."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from accounts.permissions import has_permission, permission_slugs
+from accounts.permissions import permission_slugs
 from core.errors import NotFound
 from org.hospital_config import config_queryset
 from org.scoping import scope_queryset
-from todos import rules as r
 from todos.models import Todo, TodoRule, TodoStatus
 
 
@@ -43,8 +42,6 @@ def todo_list(user, *, status=TodoStatus.OPEN, kinds=(), case=None, ward=None, o
     elif overdue is False:
         qs = qs.filter(Q(due_at__isnull=True) | Q(due_at__gte=now))
     if status == TodoStatus.OPEN:
-        from django.db.models import F
-
         return qs.order_by(F("due_at").asc(nulls_last=True), "-opened_at", "-id")
     return qs.order_by("-opened_at", "-id")
 
@@ -90,12 +87,3 @@ def todo_rule_get(user, uuid) -> TodoRule:
         raise NotFound()
     return rule
 
-
-def effective_rules_for(hospital_id):
-    return r.effective_rules(hospital_id, include_inactive=True)
-
-
-def can_manage_rules(user) -> bool:
-    from todos.permissions import MANAGE_RULES
-
-    return has_permission(user, MANAGE_RULES.slug)
