@@ -434,7 +434,10 @@ def task_create(*, case, plan, point, anchor_at, due_at, now=None) -> FollowupTa
     if locked.state == CaseState.DISCHARGED or (locked.state == CaseState.OPERATED and _outpatient(locked)):
         from cases.services import case_transition
 
-        case_transition(case=locked, transition="start_follow_up", actor=None)
+        try:  # the follow-up phase of the case starts with its first follow-up (a refusal never blocks the task)
+            case_transition(case=locked, transition="start_follow_up", actor=None)
+        except DomainError as exc:
+            logger.warning("case %s did not enter follow-up: %s", locked.uuid, exc)
         locked = case_lock(case)
     windows = {k: point[k] for k in ("voice_hours", "selfreport_hours", "manual_hours")}
     task = FollowupTask(case=locked, ward_id=locked.ward_id, patient_id=locked.patient_id, plan=plan,
