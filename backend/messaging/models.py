@@ -28,7 +28,7 @@ class TriggerKind(models.TextChoices):
 
 
 class Anchor(models.TextChoices):
-    SURGERY = "surgery", _("the surgery (scheduled start, else the planned date)")
+    SURGERY = "surgery", _("the surgery (its planned date, at the configured time of day)")
     ADMISSION = "admission", _("the admission")
     DISCHARGE = "discharge", _("the discharge")
 
