@@ -268,6 +268,10 @@ class ReadingStartInput(serializers.Serializer):
     material = serializers.UUIDField(help_text="An item of the case (my/cases/{uuid}/education/).")
 
 
+class ReadingFinishInput(serializers.Serializer):
+    session = serializers.UUIDField(help_text="The session returned when reading started.")
+
+
 class MyEducationPhaseSerializer(serializers.Serializer):
     phase = serializers.ChoiceField(choices=Phase.choices)
     label = serializers.CharField()

@@ -17,6 +17,6 @@ urlpatterns = [
     path("my/education/reading-sessions/", views.MyReadingSessionListView.as_view(),
          name="education-my-reading-sessions"),
     path("my/education/materials/<uuid:uuid>/", views.MyMaterialView.as_view(), name="education-my-material"),
-    path("my/education/reading-sessions/<uuid:uuid>/finish/", views.MyReadingSessionFinishView.as_view(),
+    path("my/cases/<uuid:uuid>/reading-sessions/finish/", views.MyReadingSessionFinishView.as_view(),
          name="education-my-reading-finish"),
 ]

@@ -301,7 +301,7 @@ class MyReadingSessionListView(generics.GenericAPIView):
 
 class MyReadingSessionStartView(APIView):
     """Start reading one item of my case (the clock starts now on the server; an unfinished session of the same
-    version is resumed, not restarted). Finish it with POST my/education/reading-sessions/{uuid}/finish/."""
+    version is resumed, not restarted). Finish it with POST my/cases/{uuid}/reading-sessions/finish/."""
 
     permission_classes = [IsPatient]
 
@@ -314,13 +314,17 @@ class MyReadingSessionStartView(APIView):
 
 
 class MyReadingSessionFinishView(APIView):
-    """Finish reading. Before the minimum reading time: 409 `reading_too_short` with `remaining_seconds`.
-    Finishing again returns the same session (nothing is recorded twice)."""
+    """Finish reading (`session`: the uuid returned at the start). Before the minimum reading time: 409
+    `reading_too_short` with `remaining_seconds`. Finishing again returns the same session (nothing is recorded
+    twice)."""
 
     permission_classes = [IsPatient]
 
-    @extend_schema(request=None, responses=s.ReadingSessionSerializer)
+    @extend_schema(request=s.ReadingFinishInput, responses=s.ReadingSessionSerializer)
     def post(self, request, uuid):
-        session = selectors.session_for_patient(request.user, uuid)
+        case = _my_case(request, uuid)
+        session = selectors.session_for_patient(request.user, validated_body(s.ReadingFinishInput, request)["session"])
+        if session.case_id != case.pk:
+            raise NotFound()
         session = services.reading_finish(session=session, actor=request.user)
         return Response(s.ReadingSessionSerializer(session).data)

@@ -42,6 +42,11 @@ def _start(client, case, material):
                        format="json")
 
 
+def _finish(client, case, session_uuid):
+    return client.post(f"/api/v1/my/cases/{case.uuid}/reading-sessions/finish/", {"session": session_uuid},
+                       format="json")
+
+
 def _my(client, case):
     response = client.get(f"/api/v1/my/cases/{case.uuid}/education/")
     assert response.status_code == 200, response.content
@@ -99,18 +104,17 @@ def test_finishing_before_the_minimum_is_refused_then_read_once(client_for, nurs
     session = started.json()
     assert session["min_seconds"] == 90 and session["finished_at"] is None
     assert _start(client, case, material).json()["uuid"] == session["uuid"]  # reopening resumes: the clock keeps running
-    finish_url = f"/api/v1/my/education/reading-sessions/{session['uuid']}/finish/"
     _back_date(session["uuid"], 30)
-    early = client.post(finish_url)
+    early = _finish(client, case, session["uuid"])
     assert early.status_code == 409
     error = early.json()["error"]
     assert error["code"] == "reading_too_short" and 59 <= error["remaining_seconds"] <= 60
     assert not CaseEvent.objects.filter(case=case, type="education.material.read").exists()
 
     _back_date(session["uuid"], 95)
-    done = client.post(finish_url)
+    done = _finish(client, case, session["uuid"])
     assert done.status_code == 200 and done.json()["read_seconds"] >= 95
-    again = client.post(finish_url)
+    again = _finish(client, case, session["uuid"])
     assert again.status_code == 200 and again.json()["finished_at"] == done.json()["finished_at"]
     events = CaseEvent.objects.filter(case=case, type="education.material.read")
     assert events.count() == 1
@@ -125,7 +129,7 @@ def test_finishing_before_the_minimum_is_refused_then_read_once(client_for, nurs
     second = _start(client, case, material).json()
     assert second["uuid"] != session["uuid"]
     _back_date(second["uuid"], 100)
-    assert client.post(f"/api/v1/my/education/reading-sessions/{second['uuid']}/finish/").status_code == 200
+    assert _finish(client, case, second["uuid"]).status_code == 200
     assert events.count() == 1
     item = next(m for p in _my(client, case)["phases"] for m in p["materials"] if m["uuid"] == str(material.uuid))
     assert item["reading"]["read"] is True and item["reading"]["read_version"] == 1
@@ -139,12 +143,13 @@ def test_sessions_are_the_patients_own(client_for, nurse, case, account, ward):
     material = _text(nurse, key="lc_preop", minimum=0)
     session = _start(client_for(account), case, material).json()
     other = make_patient_account(patient=make_case("booked", ward=ward).patient)
-    finish_url = f"/api/v1/my/education/reading-sessions/{session['uuid']}/finish/"
-    assert client_for(other).post(finish_url).status_code == 404
+    assert _finish(client_for(other), case, session["uuid"]).status_code == 404
+    other_case = other.patient.cases.get()
+    assert _finish(client_for(other), other_case, session["uuid"]).status_code == 404
     assert _start(client_for(other), case, material).status_code == 404
     assert client_for(other).get(f"/api/v1/my/cases/{case.uuid}/education/").status_code == 404
-    assert client_for(nurse).post(finish_url).status_code == 403  # staff do not read for the patient
-    assert client_for(make_patient_account()).post(finish_url).status_code == 404  # unbound account
+    assert _finish(client_for(nurse), case, session["uuid"]).status_code == 403  # staff do not read for them
+    assert _finish(client_for(make_patient_account()), case, session["uuid"]).status_code == 404  # unbound
     assert ReadingSession.objects.get(uuid=session["uuid"]).finished_at is None
     assert client_for(other).get("/api/v1/my/education/reading-sessions/").json()["results"] == []
     assert client_for(other).get(f"/api/v1/my/education/materials/{material.uuid}/",
@@ -160,7 +165,7 @@ def test_a_new_version_is_read_again_and_a_withdrawn_item_disappears(client_for,
     client = client_for(account)
     first = _start(client, case, material).json()
     _back_date(first["uuid"], 11)
-    client.post(f"/api/v1/my/education/reading-sessions/{first['uuid']}/finish/")
+    _finish(client, case, first["uuid"])
     services.material_update(material=material, actor=nurse, body="新的禁食要求：术前 6 小时禁食。" * 3)
     item = next(m for p in _my(client, case)["phases"] for m in p["materials"] if m["uuid"] == str(material.uuid))
     assert item["version"] == 2 and item["reading"]["read"] is True
@@ -168,7 +173,7 @@ def test_a_new_version_is_read_again_and_a_withdrawn_item_disappears(client_for,
     second = _start(client, case, material).json()
     assert second["version"] == 2
     _back_date(second["uuid"], 11)
-    client.post(f"/api/v1/my/education/reading-sessions/{second['uuid']}/finish/")
+    _finish(client, case, second["uuid"])
     versions = [e.payload["version"] for e in CaseEvent.objects.filter(case=case, type="education.material.read")]
     assert versions == [1, 2]
     services.material_retire(material=material, actor=nurse)
