@@ -94,7 +94,7 @@ def test_event_trigger_with_condition_and_filter(deliver, ward, case_of):
     assert message.body.endswith("https://patient.example.invalid/pages/forms/fill?assignment=a")
 
 
-@pytest.mark.req("W3")
+@pytest.mark.req("W3", "Y10")
 def test_templates_are_versioned_and_messages_keep_their_version(deliver, ward, case_of):
     from catalog.models import Procedure
 
@@ -183,3 +183,28 @@ def test_discharge_anchor_and_a_plan_never_reacts_to_messaging_events(deliver, w
     assert deliver(offset_plans_run, now=case.discharged_at + timedelta(hours=24, minutes=30)) == 1
     assert plans_on_case_event("messaging.message.sent", {"case": str(case.uuid), "event": "x", "sequence": 1,
                                                           "data": {}}) == []
+
+
+@pytest.mark.req("W1")
+def test_named_filters_exam_missing_and_unanswered_forms(case_of):
+    from django.utils import timezone as tz
+
+    from clinical.models import LabReport
+    from messaging.filters import case_passes
+
+    with_labs, without = case_of("booked"), case_of("booked")
+    LabReport.objects.create(patient=with_labs.patient, visit_no=with_labs.visit_no, report_no="LR-MSG-1",
+                             name="血常规", fetched_at=tz.now())
+    missing = [{"name": "results_missing", "params": {"kind": "any"}}]
+    assert not case_passes(with_labs, missing) and case_passes(without, missing)
+    assert case_passes(with_labs, [{"name": "results_missing", "params": {"kind": "exam"}}])
+
+    unanswered = [{"name": "form_not_submitted", "params": {"source": "followup"}}]
+    assert not case_passes(without, unanswered)
+    _record(without, "forms.form.assigned", {"assignment": "A1", "source": "followup"})
+    assert case_passes(without, unanswered)
+    _record(without, "forms.response.submitted", {"assignment": "A1", "source": "followup", "complete": False})
+    assert case_passes(without, unanswered)  # a partial voice answer is not done
+    _record(without, "forms.response.submitted", {"assignment": "A1", "source": "followup", "complete": True})
+    assert not case_passes(without, unanswered)
+    assert not case_passes(without, [{"name": "removed_from_the_code"}])  # an unknown filter selects nobody

@@ -160,7 +160,7 @@ def test_progress_notices_follow_the_case(sim, deliver, case_of, patient_with_ap
     assert wx["page"] == f"pages/cases/detail?case={case.uuid}"
 
 
-@pytest.mark.req("W1")
+@pytest.mark.req("W1", "Y10")
 def test_internet_hospital_channel_with_fallback(sim, deliver, case_of, ward, settings):
     from integrations.testing import sim_get, sim_patients
     from messaging.services import plan_create
