@@ -102,7 +102,7 @@ DEFAULT_PLANS = [
         "trigger_kind": "event", "trigger": _on("followup.selfreport.requested"),
         "audiences": ["patient"], "patient_channels": PATIENT_FIRST,
         "template": {"patient_title": "术后随访问卷",
-                     "patient_body": "{patient_name}您好，请于{data.deadline}前填写术后随访问卷：{link}"},
+                     "patient_body": "{patient_name}您好，请于{data.deadline}前填写{data.label}术后随访问卷：{link}"},
     },
     {
         "key": "form_assigned", "name": "问卷推送", "kind": "form_assigned",

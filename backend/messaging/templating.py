@@ -54,6 +54,24 @@ def template_text_clean(text: str, field: str) -> str:
     return text
 
 
+ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _shown(value) -> str:
+    """Event data as a person reads it: an ISO date-time becomes local "YYYY-MM-DD HH:MM"."""
+    if isinstance(value, str) and ISO_DATETIME.match(value):
+        from datetime import datetime
+
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+        if parsed.tzinfo is not None:
+            parsed = timezone.localtime(parsed)
+        return parsed.strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else str(value)
+
+
 def render(text: str, values: dict) -> str:
     def replace(match):
         token = match.group(0)
@@ -62,6 +80,7 @@ def render(text: str, values: dict) -> str:
         name = match.group(1)
         if name.startswith(EVENT_PREFIX):
             value = (values.get("data") or {}).get(name[len(EVENT_PREFIX):], "")
+            return "" if isinstance(value, dict | list) else _shown(value)
         else:
             value = values.get(name, "")
         if isinstance(value, dict | list):

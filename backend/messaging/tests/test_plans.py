@@ -208,3 +208,18 @@ def test_named_filters_exam_missing_and_unanswered_forms(case_of):
     _record(without, "forms.response.submitted", {"assignment": "A1", "source": "followup", "complete": True})
     assert not case_passes(without, unanswered)
     assert not case_passes(without, [{"name": "removed_from_the_code"}])  # an unknown filter selects nobody
+
+
+@pytest.mark.req("W1")
+def test_followup_self_report_link_goes_wechat_first_with_the_link(deliver, case_of):
+    """The follow-up context's tier 2 (contract: followup.selfreport.requested {task, assignment, link,
+    deadline}): the patient gets the mobile form's link with a readable deadline."""
+    case = case_of("discharged", days=0)
+    deliver(_record, case, "followup.selfreport.requested", {
+        "task": "t1", "assignment": "a1", "link": "/pages/forms/fill?assignment=a1",
+        "deadline": "2026-11-28T10:00:00+08:00", "label": "术后第1天"})
+    [message] = Message.objects.filter(case=case, plan_key="followup_selfreport")
+    assert message.link == "/pages/forms/fill?assignment=a1" and message.channels == ["wechat", "sms"]
+    assert message.body.endswith("请于2026-11-28 10:00前填写术后第1天术后随访问卷："
+                                 "https://patient.example.invalid/pages/forms/fill?assignment=a1")
+    assert message.status == "sent" and message.channel == "sms"  # no WeChat account: the SMS fallback
