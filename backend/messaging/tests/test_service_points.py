@@ -187,3 +187,28 @@ def test_internet_hospital_channel_with_fallback(sim, deliver, case_of, ward, se
     [fallback] = _messages(second, plan_key="ih_notice")
     assert fallback.channel == "sms"
     assert fallback.attempts.get(channel="internet_hospital").status == AttemptStatus.REJECTED
+
+
+@pytest.mark.req("W1")
+def test_voice_call_channel_reads_the_message_out(sim, deliver, case_of):
+    """The D-1 reminder falls back to a voice call when SMS refuses the number; the call carries the text."""
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    from integrations.testing import sim_get
+    from messaging.services import offset_plans_run
+
+    case = case_of("booked", days=1)
+    sim_post(sim, "faults", {"path": "/sms/messages", "status": 400, "count": 1})
+    eve = timezone.make_aware(datetime.combine(case.planned_date, time(8))) - timedelta(hours=16, minutes=-1)
+
+    deliver(offset_plans_run, now=eve)
+
+    [message] = _messages(case, plan_key="surgery_eve_reminder")
+    assert (message.status, message.channel) == ("sent", "voice")
+    assert [(a.channel, a.status) for a in message.attempts.order_by("id")] == [
+        ("wechat", "skipped"), ("sms", "rejected"), ("voice", "sent")]
+    [call] = sim_get(sim, "voice", phone=case.patient.phone)["items"]
+    assert call["scenario"] == "surgery_eve_reminder" and "禁食" in call["params"]["content"]
+    assert message.attempts.get(channel="voice").external_id == call["call_id"]
