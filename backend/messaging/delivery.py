@@ -90,17 +90,14 @@ def _phone(message):
 
 
 def _send_wechat(message, key) -> _Outcome:
-    from messaging.templating import render
-
     openid = _openid(message)
     if not openid:
         return _Outcome(AttemptStatus.SKIPPED, detail="no WeChat account")
     template = message.template
     template_id = (template.wechat_template_id if template else "") or conf("MESSAGING_WECHAT_TEMPLATE_ID")
-    fields = template.wechat_fields if template and template.wechat_fields else None
-    if fields:
-        values = {"title": message.title, "patient_name": message.patient.name if message.patient_id else ""}
-        data = {k: {"value": _thing(render(v, values) if "{" in v else v)} for k, v in fields.items()}
+    fields = {k[3:]: v for k, v in (message.data or {}).items() if k.startswith("wx.")}
+    if fields:  # the template's own field map, rendered when the message was made
+        data = {k: {"value": _thing(v) if k.startswith("thing") else v[:32]} for k, v in fields.items()}
     else:
         data = {"thing1": {"value": _thing(message.title)}, "thing2": {"value": _thing(message.body)},
                 "time3": {"value": timezone.localtime(message.created_at).strftime("%Y-%m-%d %H:%M")}}

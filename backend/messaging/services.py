@@ -352,10 +352,13 @@ def plan_fire(*, plan, case, trigger_ref: str, event_data=None) -> list[Message]
         else:
             title, body = template.staff_title or template.patient_title, template.staff_body or template.patient_body
             channels = list(plan.staff_channels)
+        data = {"kind": plan.kind, "case": str(case.uuid)}
+        if user is None:  # the subscribe message's own fields, rendered now like the text (the template's map)
+            data.update({f"wx.{k}": render(v, values)[:200] for k, v in (template.wechat_fields or {}).items()})
         message = _message_create(
             key=key, plan=plan, kind=plan.kind, template=template, case=case, audience=audience, user=user,
             title=render(title, values)[:100], body=render(body, values)[:2000], link=app_link, channels=channels,
-            trigger_ref=trigger_ref, data={"kind": plan.kind, "case": str(case.uuid)},
+            trigger_ref=trigger_ref, data=data,
         )
         if message is not None:
             created.append(message)

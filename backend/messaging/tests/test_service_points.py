@@ -212,3 +212,20 @@ def test_voice_call_channel_reads_the_message_out(sim, deliver, case_of):
     [call] = sim_get(sim, "voice", phone=case.patient.phone)["items"]
     assert call["scenario"] == "surgery_eve_reminder" and "禁食" in call["params"]["content"]
     assert message.attempts.get(channel="voice").external_id == call["call_id"]
+
+
+@pytest.mark.req("W3")
+def test_wechat_template_fields_are_filled_from_the_template_map(sim, deliver, case_of, patient_with_app, ward):
+    from messaging.services import plan_create
+
+    plan_create(actor=None, hospital=ward.department.hospital, key="wx_fields", name="排程（微信字段）",
+                trigger_kind="event", trigger={"types": ["cases.case.theatre_scheduled"]}, audiences=["patient"],
+                patient_channels=["wechat", "sms"],
+                template={"patient_title": "排程", "patient_body": "{procedure}", "wechat_template_id": "TPL-SCHED",
+                          "wechat_fields": {"thing1": "{procedure}（{ward}）", "date2": "{surgery_date}"}})
+    patient, account = patient_with_app()
+    case = case_of("application_sent", patient=patient)
+    deliver(case_transition, case=case, transition="theatre_scheduled", actor=None)
+    [wx] = [m for m in sent_wechat_messages(sim, account.wechat_openid) if m["template_id"] == "TPL-SCHED"]
+    assert wx["data"]["date2"] == {"value": case.planned_date.isoformat()}
+    assert wx["data"]["thing1"]["value"].startswith("腹腔镜胆囊切除术（") and len(wx["data"]["thing1"]["value"]) <= 20
