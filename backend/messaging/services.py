@@ -470,12 +470,23 @@ def offset_plans_run(*, now=None) -> int:
 # --- staff notices requested by other contexts -----------------------------------------------------------------
 
 
+def _uuid(value):
+    """A UUID from a publisher's payload, or None (a malformed id must not make the message undeliverable)."""
+    import uuid
+
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
 def staff_notice_create(*, payload: dict, message_uuid) -> list[Message]:
     """`messaging.staff_notice.requested`: one inbox message + FCM push for each named, enabled staff member."""
     User = get_user_model()
-    users = User.objects.filter(uuid__in=[str(u) for u in payload.get("users") or []], is_active=True,
-                                is_virtual=False).order_by("id")
-    case = _case_for_messages(payload["case"]) if payload.get("case") else None
+    wanted = [u for u in (_uuid(u) for u in payload.get("users") or []) if u]
+    users = User.objects.filter(uuid__in=wanted, is_active=True, is_virtual=False).order_by("id")
+    case_uuid = _uuid(payload.get("case"))
+    case = _case_for_messages(case_uuid) if case_uuid else None
     base = str(payload.get("key") or message_uuid)[:120]
     data = {str(k): str(v) for k, v in (payload.get("data") or {}).items()}
     kind = str(payload.get("kind") or data.get("kind") or "staff_notice")[:40]

@@ -75,3 +75,12 @@ def test_fcm_down_is_retried_in_a_later_round(fcm, deliver, surgeon):
     deliver(messages_retry_due, now=timezone.now() + timedelta(hours=1))
     message.refresh_from_db()
     assert (message.status, message.round) == ("sent", 2)
+
+
+@pytest.mark.req("M5")
+def test_a_malformed_notice_request_is_delivered_as_far_as_it_can_be(deliver, surgeon):
+    from messaging.services import staff_notice_create
+
+    made = staff_notice_create(payload={"users": ["not-a-uuid", str(surgeon.uuid)], "title": "通知",
+                                        "case": "nope", "data": {"n": 1}}, message_uuid="m-1")
+    assert [m.recipient_user for m in made] == [surgeon] and made[0].case is None and made[0].data["n"] == "1"
