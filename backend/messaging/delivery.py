@@ -15,6 +15,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from core.errors import ExternalServiceError
@@ -62,6 +63,8 @@ def _call(fn) -> _Outcome:
         return fn()
     except ExternalServiceError as exc:
         return _refusal(exc)
+    except ImproperlyConfigured as exc:  # the hospital has no such system: nothing to retry
+        return _Outcome(AttemptStatus.SKIPPED, detail=f"channel not configured: {exc}")
     except Exception as exc:  # noqa: BLE001 - a misconfigured adapter is a failed channel, not a lost message
         logger.exception("messaging channel call failed")
         return _Outcome(AttemptStatus.FAILED, detail=f"{type(exc).__name__}: {exc}")

@@ -229,3 +229,20 @@ def test_wechat_template_fields_are_filled_from_the_template_map(sim, deliver, c
     [wx] = [m for m in sent_wechat_messages(sim, account.wechat_openid) if m["template_id"] == "TPL-SCHED"]
     assert wx["data"]["date2"] == {"value": case.planned_date.isoformat()}
     assert wx["data"]["thing1"]["value"].startswith("腹腔镜胆囊切除术（") and len(wx["data"]["thing1"]["value"]) <= 20
+
+
+@pytest.mark.req("W1")
+def test_a_channel_the_hospital_does_not_have_is_skipped_not_retried(sim, deliver, case_of, ward, settings):
+    from messaging.services import plan_create
+
+    settings.HOSPITAL_SIM_URL = ""  # production: no simulator, and no internet hospital configured
+    settings.INTEGRATION_ENDPOINTS = {**settings.INTEGRATION_ENDPOINTS, "sms": f"{sim}/sms"}
+    plan_create(actor=None, hospital=ward.department.hospital, key="ih_only", name="互联网医院", trigger_kind="event",
+                trigger={"types": ["cases.case.theatre_scheduled"]}, audiences=["patient"],
+                patient_channels=["internet_hospital", "sms"],
+                template={"patient_title": "排程", "patient_body": "{surgery_date}"})
+    case = case_of("application_sent")
+    deliver(case_transition, case=case, transition="theatre_scheduled", actor=None)
+    [message] = _messages(case, plan_key="ih_only")
+    assert (message.status, message.channel) == ("sent", "sms")
+    assert message.attempts.get(channel="internet_hospital").status == AttemptStatus.SKIPPED
