@@ -794,5 +794,9 @@ def tasks_cancel_for_case(*, case, reason="") -> int:
         task.step_deadline_at = None
         _history(task, "", "cancelled", reason)
         task.save()
+        # Consumers that opened something for the task (the manual-call to-do) close it on this event.
+        case_append_event(locked_case, type="followup.task.completed", actor=None,
+                          payload={"task": str(task.uuid), "tier": "", "outcome": "cancelled",
+                                   "time_point": task.point_key, "status": TaskStatus.CANCELLED, "response": None})
         count += 1
     return count

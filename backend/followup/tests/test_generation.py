@@ -104,3 +104,16 @@ def test_an_outpatient_goes_home_after_the_operation(form, doctor):
     assert task.point_key == "d1" and task.anchor_at == case.operated_at  # "discharge" = leaving after the operation
     case.refresh_from_db()
     assert case.state == CaseState.FOLLOW_UP
+
+
+@pytest.mark.req("F1")
+@pytest.mark.django_db
+def test_closing_the_case_ends_its_open_follow_ups(discharged):
+    case = discharged()
+    services.tasks_generate()
+    assert services.tasks_cancel_for_case(case=case, reason="case closed") == 1
+    task = FollowupTask.objects.get(case=case)
+    assert task.status == TaskStatus.CANCELLED and task.step_deadline_at is None
+    done = case.events.get(type="followup.task.completed").payload
+    assert done["task"] == str(task.uuid) and done["outcome"] == "cancelled"
+    assert services.tasks_cancel_for_case(case=case) == 0
