@@ -1115,7 +1115,7 @@ def sim_clear_faults(state, m, q, body, headers):
 
 # --- the HTTP plumbing --------------------------------------------------------------------------------
 # Route modules beside this one register on the same table (imported for that effect).
-from . import sim_adt, sim_imaging  # noqa: E402,F401
+from . import sim_adt, sim_imaging, sim_internet_hospital  # noqa: E402,F401
 from . import sim_voice as _voice_platform  # noqa: E402,F401 (a route above is also named sim_voice)
 
 

@@ -21,6 +21,7 @@ SIMULATOR_PATHS = {
     "medtech": "/medtech",
     "ca": "/ca",
     "push": "/push",
+    "internet_hospital": "/internet-hospital",
     "wechat": "/wechat/",
     "payment": "/wechat-pay/",
 }

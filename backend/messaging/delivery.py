@@ -14,11 +14,11 @@ channel too, and if no channel accepted the message a later round retries all of
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from core.errors import ExternalServiceError
+from integrations.registry import get_port
 from messaging.conf import conf
 from messaging.models import (
     AttemptStatus,
@@ -32,17 +32,6 @@ from messaging.models import (
 
 logger = logging.getLogger(__name__)
 WECHAT_THING_MAX = 20
-
-
-def get_channel_port(name):
-    """The adapter of a port; the internet-hospital port works before it is listed in INTEGRATION_ADAPTERS."""
-    from integrations.registry import _overrides, get_port
-
-    if name == "internet_hospital" and name not in _overrides and name not in settings.INTEGRATION_ADAPTERS:
-        from integrations.adapters.internet_hospital import HttpInternetHospitalAdapter
-
-        return HttpInternetHospitalAdapter()
-    return get_port(name)
 
 
 class _Outcome:
@@ -107,7 +96,7 @@ def _send_wechat(message, key) -> _Outcome:
     page = message.link.lstrip("/")
 
     def send():
-        result = get_channel_port("wechat").send_subscribe_message(
+        result = get_port("wechat").send_subscribe_message(
             openid=openid, template_id=template_id, data=data, page=page, idempotency_key=key)
         return _Outcome(AttemptStatus.SENT, external_id=result.msgid)
 
@@ -121,7 +110,7 @@ def _send_sms(message, key) -> _Outcome:
     template = (message.template.sms_template if message.template else "") or conf("MESSAGING_SMS_TEMPLATE")
 
     def send():
-        result = get_channel_port("sms").send(phone=phone, template=template,
+        result = get_port("sms").send(phone=phone, template=template,
                                               params={"title": message.title, "content": message.body},
                                               idempotency_key=key)
         if not result.accepted:
@@ -138,7 +127,7 @@ def _send_voice(message, key) -> _Outcome:
     scenario = (message.template.voice_scenario if message.template else "") or conf("MESSAGING_VOICE_SCENARIO")
 
     def send():
-        call = get_channel_port("voice").start_call(phone=phone, scenario=scenario,
+        call = get_port("voice").start_call(phone=phone, scenario=scenario,
                                                     params={"title": message.title, "content": message.body},
                                                     questions=[], idempotency_key=key)
         return _Outcome(AttemptStatus.SENT, external_id=call.call_id, detail=call.status)
@@ -158,7 +147,7 @@ def _send_internet_hospital(message, key) -> _Outcome:
                                     body=message.body, link=message.link)
 
     def send():
-        result = get_channel_port("internet_hospital").push(notice, idempotency_key=key)
+        result = get_port("internet_hospital").push(notice, idempotency_key=key)
         return _Outcome(AttemptStatus.SENT, external_id=result.message_id)
 
     return _call(send)
@@ -182,7 +171,7 @@ def _send_fcm(message, key) -> _Outcome:
         push = PushMessage(token=device.token, title=message.title, body=message.body[:500], data=data)
 
         def send(push=push, device=device):
-            result = get_channel_port("push").send(push, idempotency_key=f"{key}:{device.pk}")
+            result = get_port("push").send(push, idempotency_key=f"{key}:{device.pk}")
             return _Outcome(AttemptStatus.SENT, external_id=result.message_id)
 
         outcome = _call(send)

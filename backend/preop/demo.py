@@ -1,10 +1,9 @@
 """Demo data of pre-op patient management (P1–P3): the default icon rules, then on the demo's booked cases the facts
-the bed cards show — the patient logged in to the app, completed their details, read the pre-op education, got
-the booking notice — and the day-surgery manager's notes (companion, remarks) on some cases not yet sent.
+the bed cards show — the patient logged in to the app, completed their details, got the booking notice (the
+education readings come from education.demo, through real reading sessions) — and the day-surgery manager's notes (companion, remarks) on some cases not yet sent.
 Idempotent: a case that already has a fact is left alone. Ends by rebuilding the icons of the hospital's boards."""
 
 import random
-import uuid
 
 from django.db import transaction
 
@@ -12,19 +11,12 @@ from cases.models import CaseEvent, CaseState, SurgicalCase
 from cases.services import case_append_event, case_lock, case_update_details
 from preop import services
 
-EDUCATION = [
-    ("日间手术术前须知", "preop"), ("麻醉前禁食禁饮宣教", "preop"), ("入院流程与携带物品", "admission"),
-]
 COMPANIONS = [("配偶", "陪同：配偶，术后接送"), ("女儿", "陪同：女儿"), ("儿子", "陪同：儿子，请提前电话确认"),
               ("朋友", "陪同：朋友")]
 REMARKS = ["高血压，晨起降压药少量水送服", "青霉素过敏", "糖尿病，术日停用降糖药", "听力差，沟通请大声",
            "首台手术，7:00前到院", "需轮椅接送"]
 PHONES = ["13912340001", "13912340002", "13912340003", "13912340004"]
 FACT_STATES = (CaseState.BOOKED, CaseState.APPLICATION_SENT, CaseState.SCHEDULED)
-
-
-def _material(title):
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"daysurgery-demo-education:{title}"))
 
 
 def _has(case, event_type):
@@ -44,11 +36,6 @@ def _facts(case, rng) -> int:
         if rng.random() < share and not _has(locked, event_type):
             case_append_event(locked, type=event_type, actor=None, payload=data)
             added += 1
-    read, (title, kind) = rng.random() < 0.35, rng.choice(EDUCATION)  # drawn whatever happens: idempotent runs
-    if read and not _has(locked, "education.material.read"):
-        case_append_event(locked, type="education.material.read", actor=None,
-                          payload={"kind": kind, "material": _material(title), "title": title})
-        added += 1
     return added
 
 

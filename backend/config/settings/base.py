@@ -287,6 +287,8 @@ INTEGRATION_ADAPTERS = {
     # The demo cannot redirect firebase-admin, so push goes to the simulator's recorder; production sets
     # PUSH_ADAPTER=integrations.adapters.fcm.FirebasePushAdapter.
     "push": env("PUSH_ADAPTER", "integrations.adapters.http_json.SimulatorPushAdapter"),
+    "internet_hospital": env("INTERNET_HOSPITAL_ADAPTER",
+                             "integrations.adapters.internet_hospital.HttpInternetHospitalAdapter"),
     # S3 API when an object store is configured, else files under MEDIA_ROOT (the embedded demo).
     "storage": env("OBJECT_STORAGE_ADAPTER", "integrations.adapters.storage.Boto3ObjectStorage"
                    if env("OBJECT_STORAGE_ENDPOINT_URL") or env("STORAGE_BUCKET")
@@ -294,7 +296,7 @@ INTEGRATION_ADAPTERS = {
 }
 INTEGRATION_ENDPOINTS = {
     port: env(f"{port.upper()}_BASE_URL", "")
-    for port in ("his", "lis", "pacs", "sms", "voice", "theatre", "medtech", "ca", "push")
+    for port in ("his", "lis", "pacs", "sms", "voice", "theatre", "medtech", "ca", "push", "internet_hospital")
 }
 # Per attempt timeout (s), attempts, exponential backoff base and cap (s); "per_port" overrides by port.
 INTEGRATION_HTTP = {

@@ -171,8 +171,24 @@ class DemoSeeder:
         seed_doctor_assessment(self.hospital, write=self.write)
         seed_scheduling(self.hospital, write=self.write)
         seed_stay(self.hospital, write=self.write)
+        self._seed_aftercare()
         seed_preop(self.hospital, write=self.write)
         seed_timeline(self.hospital, write=self.write)
+
+    def _seed_aftercare(self):
+        """Questionnaires, education readings, follow-ups, consultations, first-week plans, messages and to-dos
+        (issue 6) — before the bed cards and timelines, which are derived from their events."""
+        from consultation.demo import seed_consultation
+        from education.demo import seed_education
+        from followup.demo import seed_followup
+        from forms.demo import seed_forms
+        from messaging.demo import seed_messaging
+        from recovery.demo import seed_recovery
+        from todos.demo import seed_todos
+
+        for seed in (seed_forms, seed_education, seed_followup, seed_consultation, seed_recovery, seed_messaging,
+                     seed_todos):
+            seed(self.hospital, write=self.write)
 
     def _his_port(self):
         if not self.use_his:

@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-import hospital_sim.sim_internet_hospital  # noqa: F401 - registers the internet-hospital routes in-process
 from tests.builders import authenticate, make_case, make_patient, make_patient_account, make_staff, make_ward
 
 _openids = itertools.count(1)
