@@ -140,16 +140,43 @@ def _clean_forms(params):
 @register("form_not_submitted", gettext_lazy("A form assigned to the patient is still unanswered"),
           {"source": gettext_lazy("optional: followup, custom, registration or education")}, _clean_forms)
 def form_not_submitted(case, params):
-    assigned, done = set(), set()
-    for e in _events(case, ["forms.form.assigned", "forms.response.submitted"]).only("type", "payload"):
+    """Replays the case's form events in order: assigned → open; a complete response → done; withdrawn
+    (forms.assignment.cancelled) → done (nothing left to fill); reopened → open again. A form that cannot be
+    filled in yet (available_from in the future) is not waiting for the patient. The cancel/reopen events carry
+    no `source`: the assignment's own source (from its assigned event) decides."""
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    wanted = params.get("source")
+    sources, available, open_ = {}, {}, {}
+    events = _events(case, ["forms.form.assigned", "forms.response.submitted", "forms.assignment.cancelled",
+                            "forms.assignment.reopened"]).only("type", "payload").order_by("sequence")
+    for e in events:
         data = e.payload or {}
-        if params.get("source") and data.get("source") != params["source"]:
+        assignment = data.get("assignment")
+        if not assignment:
             continue
         if e.type == "forms.form.assigned":
-            assigned.add(data.get("assignment"))
-        elif data.get("complete", True):
-            done.add(data.get("assignment"))
-    return bool(assigned - done)
+            sources[assignment] = data.get("source")
+            available[assignment] = data.get("available_from")
+            open_[assignment] = True
+        elif e.type == "forms.response.submitted":
+            sources.setdefault(assignment, data.get("source"))
+            if data.get("complete", True):
+                open_[assignment] = False
+        elif e.type == "forms.assignment.cancelled":
+            open_[assignment] = False
+        elif e.type == "forms.assignment.reopened" and assignment in open_:
+            open_[assignment] = True
+    now = timezone.now()
+    for assignment, is_open in open_.items():
+        if not is_open or (wanted and sources.get(assignment) != wanted):
+            continue
+        start = parse_datetime(available[assignment]) if isinstance(available.get(assignment), str) else None
+        if start is not None and timezone.is_aware(start) and start > now:
+            continue  # M6: it cannot be filled in yet, so nothing is waiting for the patient
+        return True
+    return False
 
 
 @register("patient_uses_app", gettext_lazy("The patient has logged in to the patient app"))
