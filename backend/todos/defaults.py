@@ -59,7 +59,10 @@ DEFAULT_TODO_RULES = [
         "key": "review_abnormal_answers", "label": "随访异常处理", "priority": "high",
         "title_template": "处理{patient_name}的异常随访回答（{procedure}）",
         "open_on": [{"types": ["forms.response.submitted"], "where": {"data.has_abnormal": [True]}}],
-        "close_on": [{"types": ["forms.response.submitted"], "where": {"data.has_abnormal": [False]}}],
+        # Only a later COMPLETE answer without abnormal values closes it: a partial (voice) answer that merely left
+        # the abnormal question out says nothing about it.
+        "close_on": [{"types": ["forms.response.submitted"],
+                      "where": {"data.has_abnormal": [False], "data.complete": [True]}}],
         "subject_path": "data.assignment", "audience_permission": "followup.record_call", "audience_surgeon": True,
         "due": {"after_hours": 24}, "position": 60,
     },
