@@ -9,6 +9,9 @@ DEFAULTS = {
     "FOLLOWUP_LATE_GRACE_DAYS": 7,
     "FOLLOWUP_VOICE_SCENARIO": "postop_followup",
     "FOLLOWUP_FORM_LINK": "/pages/forms/fill?assignment={assignment}",
+    # When the beat jobs may contact patients (local "HH:MM-HH:MM"; empty = any time): no follow-up call or
+    # self-report SMS is started at night; steps due then wait for the morning.
+    "FOLLOWUP_CONTACT_HOURS": "08:00-20:00",
 }
 
 
@@ -20,3 +23,18 @@ def voice_clients() -> dict:
     """{client_id: secret} allowed to post voice results; the HIS clients when none is configured (one
     integration-platform key, as for the theatre callbacks)."""
     return dict(conf("FOLLOWUP_VOICE_CLIENTS") or getattr(settings, "BOOKING_HIS_CLIENTS", {}) or {})
+
+
+def contact_hours_open(now) -> bool:
+    """Is `now` (aware) within FOLLOWUP_CONTACT_HOURS, hospital local time? A malformed value never blocks."""
+    from django.utils import timezone
+
+    value = (conf("FOLLOWUP_CONTACT_HOURS") or "").strip()
+    try:
+        start, end = ((int(h), int(m)) for h, m in (part.strip().split(":") for part in value.split("-")))
+    except ValueError:
+        return True
+    local = timezone.localtime(now)
+    minute = local.hour * 60 + local.minute
+    lo, hi = start[0] * 60 + start[1], end[0] * 60 + end[1]
+    return lo <= minute < hi if lo <= hi else (minute >= lo or minute < hi)

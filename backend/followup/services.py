@@ -29,7 +29,7 @@ from cases.services import actor_info, case_append_event, case_lock
 from core.errors import DomainError, ExternalServiceError, InvalidInput, NotAllowed, NotFound
 from followup import errors
 from followup import permissions as perms
-from followup.conf import conf
+from followup.conf import conf, contact_hours_open
 from followup.defaults import DEFAULT_PLAN, DEFAULT_TAGS
 from followup.models import (
     FINISHED_CALL_STATUSES,
@@ -382,10 +382,14 @@ def _history(task, step, outcome, note="", now=None):
                                      "note": str(note)[:200]}][-50:]
 
 
-def tasks_generate(*, now=None, case_ids=None) -> dict:
+def tasks_generate(*, now=None, case_ids=None, contact_hours=False) -> dict:
     """Create the follow-up tasks whose date has come (F2/F4). Idempotent: a point has one task per case; running
-    twice creates nothing new. A point more than FOLLOWUP_LATE_GRACE_DAYS overdue when first seen is skipped."""
+    twice creates nothing new. A point more than FOLLOWUP_LATE_GRACE_DAYS overdue when first seen is skipped.
+    With `contact_hours` (the beat job), nothing is created outside FOLLOWUP_CONTACT_HOURS: a new task calls the
+    patient (or texts the link) at once, so a time point that falls at night waits for the morning."""
     now = now or timezone.now()
+    if contact_hours and not contact_hours_open(now):
+        return {"created": 0, "late": 0, "errors": 0, "deferred": 1}
     cutoff = now - timedelta(days=conf("FOLLOWUP_LOOKBACK_DAYS"))
     late = now - timedelta(days=conf("FOLLOWUP_LATE_GRACE_DAYS"))
     cases = (SurgicalCase.objects.filter(state__in=ELIGIBLE_STATES)
@@ -737,14 +741,18 @@ def manual_call_record(*, task, actor, reached: bool, answers=None, note="", clo
     return locked
 
 
-def advance_overdue(*, now=None, limit=500, task_ids=None) -> dict:
+def advance_overdue(*, now=None, limit=500, task_ids=None, contact_hours=False) -> dict:
     """Steps past their deadline move on (F1): a pending first step that never started, a voice call without result
-    (polled first: a lost callback), a self-report not filled in. Manual calls stay with the nurse (overdue)."""
+    (polled first: a lost callback), a self-report not filled in. Manual calls stay with the nurse (overdue).
+    With `contact_hours` (the beat job), outside FOLLOWUP_CONTACT_HOURS only the self-report → manual-call step
+    moves on (a to-do for the nurses); steps whose next one would call or text the patient wait for the morning."""
     from integrations.registry import get_port
 
     now = now or timezone.now()
-    due = FollowupTask.objects.filter(
-        status__in=(TaskStatus.PENDING, TaskStatus.VOICE, TaskStatus.SELFREPORT), step_deadline_at__lte=now)
+    movable = (TaskStatus.PENDING, TaskStatus.VOICE, TaskStatus.SELFREPORT)
+    if contact_hours and not contact_hours_open(now):
+        movable = (TaskStatus.SELFREPORT,)
+    due = FollowupTask.objects.filter(status__in=movable, step_deadline_at__lte=now)
     if task_ids is not None:
         due = due.filter(pk__in=task_ids)
     due = list(due.order_by("step_deadline_at").values_list("pk", flat=True)[:limit])
@@ -762,7 +770,7 @@ def advance_overdue(*, now=None, limit=500, task_ids=None) -> dict:
                         continue
             with transaction.atomic():
                 locked_case, locked = _lock(task)
-                if locked.step_deadline_at is None or locked.step_deadline_at > now:
+                if locked.step_deadline_at is None or locked.step_deadline_at > now or locked.status not in movable:
                     continue
                 if locked.status == TaskStatus.VOICE:
                     VoiceCall.objects.filter(task=locked, status=CallStatus.QUEUED).update(

@@ -41,4 +41,6 @@ SETTINGS: dict = {
     "FOLLOWUP_VOICE_SCENARIO": os.environ.get("FOLLOWUP_VOICE_SCENARIO", "postop_followup"),
     # The patient-app page of a follow-up form (sent with the self-report link).
     "FOLLOWUP_FORM_LINK": os.environ.get("FOLLOWUP_FORM_LINK", "/pages/forms/fill?assignment={assignment}"),
+    # Local hours in which the beat jobs start follow-up calls and self-report links ("" = any time).
+    "FOLLOWUP_CONTACT_HOURS": os.environ.get("FOLLOWUP_CONTACT_HOURS", "08:00-20:00"),
 }

@@ -36,10 +36,10 @@ def test_follow_up_dates_count_from_local_times(ward, doctor, form):
 
 @pytest.mark.req("W1")
 def test_the_surgery_eve_reminder_goes_at_16_00_beijing_time_the_day_before(ward, doctor):
+    from django.utils import timezone
+
     from messaging.models import MessagePlan
     from messaging.services import _offset_candidates
-
-    from django.utils import timezone
 
     day = timezone.localdate() + timedelta(days=10)
     case = make_case("booked", ward=ward, surgeon=doctor, planned_date=day)
