@@ -10,9 +10,10 @@ Server → client: {"type": "ready", "conversation": {...}} first, then {"type":
 "consultation.message.sent", "payload": {"case", "message"}} for every message (one's own included: clients
 match it by client_id) and "consultation.message.read" {"reader", "sequence", "read_at"}; {"type": "sent",
 "client_id", "message"} answers a send; {"type": "error", "code", "message", "fields"}; {"type": "pong"}.
-Every action re-reads the principal and is authorised again by the services (a disabled account, a lost ward
-or permission takes effect at once). Messages are persisted before they are pushed; after a gap, fetch
-`.../conversation/messages/?after=<last sequence>` over REST.
+Every action re-reads the principal and is authorised again by the services, and every pushed message is
+delivered only after the principal is authorised again (a disabled account, a lost ward or permission takes
+effect at once: the socket is closed, 4401 or 4403, and hears nothing more). Messages are persisted before they
+are pushed; after a gap, fetch `.../conversation/messages/?after=<last sequence>` over REST.
 """
 
 from urllib.parse import parse_qs
@@ -43,6 +44,14 @@ def _authorise(principal, case_uuid):
     if not has_permission(principal, perms.VIEW_CONSULTATIONS.slug):
         return None
     return scope_queryset(qs, principal).first()
+
+
+def _reauthorise(principal, case_uuid):
+    """(principal as it is now, the case if they may still follow its conversation); None for what is lost."""
+    principal = tickets.principal_refresh(principal)
+    if principal is None:
+        return None, None
+    return principal, _authorise(principal, case_uuid)
 
 
 def _snapshot(case):
@@ -154,8 +163,20 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "code": code, "message": message, "fields": fields or {}})
 
     async def realtime_event(self, message):
-        if message.get("group") != getattr(self, "group", None):
+        if message.get("group") != getattr(self, "group", None) or self.group not in self.groups_joined:
             return  # the own group is joined for control messages only
+        # The socket outlives the check made on connect: a message text reaches only somebody who may read it NOW
+        # (an account disabled, a nurse moved out of the ward or stripped of the permission hears nothing more).
+        principal, case = await database_sync_to_async(_reauthorise)(self.principal, self.case.uuid)
+        if principal is None or case is None:
+            await self.disconnect(None)  # leave the groups now: nothing more is delivered to this socket
+            if principal is None:
+                await self.send_json({"type": "session_ended"})
+            else:
+                await self._error("not_found", "this conversation is no longer yours to follow")
+            await self.close(code=CLOSE_UNAUTHORISED if principal is None else CLOSE_FORBIDDEN)
+            return
+        self.principal = principal
         await self.send_json(
             {"type": "event", "group": message["group"], "event": message["event"], "payload": message["payload"]}
         )
