@@ -58,12 +58,27 @@ DEFAULT_TODO_RULES = [
     {
         "key": "review_abnormal_answers", "label": "随访异常处理", "priority": "high",
         "title_template": "处理{patient_name}的异常随访回答（{procedure}）",
-        "open_on": [{"types": ["forms.response.submitted"], "where": {"data.has_abnormal": [True]}}],
+        # Follow-up answers (and the custom forms staff push after them, F8) only: a pre-op questionnaire's flags
+        # are the pre-op team's (review_preop_answers), not the follow-up nurses'.
+        "open_on": [{"types": ["forms.response.submitted"],
+                     "where": {"data.has_abnormal": [True], "data.source": ["followup", "custom"]}}],
         # Only a later COMPLETE answer without abnormal values closes it: a partial (voice) answer that merely left
         # the abnormal question out says nothing about it.
         "close_on": [{"types": ["forms.response.submitted"],
                       "where": {"data.has_abnormal": [False], "data.complete": [True]}}],
         "subject_path": "data.assignment", "audience_permission": "followup.record_call", "audience_surgeon": True,
         "due": {"after_hours": 24}, "position": 60,
+    },
+    {
+        "key": "review_preop_answers", "label": "术前问卷异常处理", "priority": "high",
+        "title_template": "查看{patient_name}术前问卷中的异常回答（{procedure}，{surgery_date}）",
+        "open_on": [{"types": ["forms.response.submitted"],
+                     "where": {"data.has_abnormal": [True], "data.source": ["registration", "education"]}}],
+        "close_on": [
+            {"types": ["forms.response.submitted"], "where": {"data.has_abnormal": [False], "data.complete": [True]}},
+            _CASE_ENDED,
+        ],
+        "subject_path": "data.assignment", "audience_permission": "cases.record_preop_assessment",
+        "audience_surgeon": True, "due": {"before_surgery_hours": 24}, "position": 65,
     },
 ]
