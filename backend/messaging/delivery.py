@@ -153,15 +153,29 @@ def _send_internet_hospital(message, key) -> _Outcome:
     return _call(send)
 
 
+def _session_alive(sid) -> bool:
+    """Is the login session that registered a device still open? A device registered without one (older app)
+    is pushed to as before; one whose session was logged out, expired or purged is not."""
+    if not sid:
+        return True
+    from accounts.models import LoginSession
+
+    row = LoginSession.objects.filter(sid=sid).values_list("ended_at").first()
+    return row is not None and row[0] is None
+
+
 def _send_fcm(message, key) -> _Outcome:
     """Every active device of the staff member; a device FCM refuses (unregistered token) is switched off."""
     from integrations.ports.push import PushMessage
 
     if message.recipient_kind != RecipientKind.STAFF:
         return _Outcome(AttemptStatus.SKIPPED, detail="not staff")
-    devices = list(StaffDevice.objects.filter(user_id=message.recipient_user_id, is_active=True).order_by("id"))
+    if not message.recipient_user.is_active:  # disabled since the message was made
+        return _Outcome(AttemptStatus.SKIPPED, detail="account disabled")
+    devices = [d for d in StaffDevice.objects.filter(user_id=message.recipient_user_id, is_active=True).order_by("id")
+               if _session_alive(d.sid)]
     if not devices:
-        return _Outcome(AttemptStatus.SKIPPED, detail="no registered device")
+        return _Outcome(AttemptStatus.SKIPPED, detail="no registered device with a live login")
     data = {**{str(k): str(v) for k, v in (message.data or {}).items()}, "message": str(message.uuid),
             "kind": message.kind}
     if message.link:

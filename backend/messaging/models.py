@@ -226,6 +226,9 @@ class DevicePlatform(models.TextChoices):
 class StaffDevice(BaseModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_devices")
     token = models.CharField(max_length=255, unique=True)
+    # The login session that registered the token: once it ends (logout, idle expiry) nothing more is pushed to
+    # the device until somebody logs in on it again (a shared ward phone shows no patient of the last user).
+    sid = models.CharField(max_length=64, blank=True, default="")
     platform = models.CharField(max_length=10, choices=DevicePlatform.choices)
     app_version = models.CharField(max_length=40, blank=True)
     last_seen_at = models.DateTimeField()

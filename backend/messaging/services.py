@@ -556,14 +556,16 @@ def inbox_mark_read(queryset) -> int:
 
 
 @transaction.atomic
-def device_register(*, user, token, platform, app_version="") -> StaffDevice:
-    """Register (or move to this user) an FCM token: a token belongs to the one device that last registered it."""
+def device_register(*, user, token, platform, app_version="", sid="") -> StaffDevice:
+    """Register (or move to this user) an FCM token: a token belongs to the one device that last registered it,
+    within the login session `sid` that registered it (pushes stop when that session ends)."""
     now = timezone.now()
+    sid = str(sid or "")[:64]
     device = StaffDevice.objects.select_for_update().filter(token=token).first()
     if device is None:
         return StaffDevice.objects.create(user=user, token=token, platform=platform, app_version=app_version,
-                                          last_seen_at=now)
-    device.user, device.platform, device.app_version = user, platform, app_version
+                                          last_seen_at=now, sid=sid)
+    device.user, device.platform, device.app_version, device.sid = user, platform, app_version, sid
     device.last_seen_at, device.is_active, device.disabled_reason = now, True, ""
     device.save()
     return device

@@ -281,7 +281,8 @@ class MyInboxUnreadView(APIView):
 
 class DeviceListView(APIView):
     """Your staff-app installations registered for push (FCM). POST registers this device's token (a token
-    moves to whoever registers it last: one device, one user)."""
+    moves to whoever registers it last: one device, one user) for this login session: after a logout (or the
+    session's idle expiry) nothing is pushed to the device until somebody logs in and registers it again."""
 
     permission_classes = [IsStaff]
 
@@ -291,8 +292,11 @@ class DeviceListView(APIView):
 
     @extend_schema(tags=TAGS, request=s.DeviceInputSerializer, responses={201: s.DeviceSerializer})
     def post(self, request):
+        from accounts.tokens import SESSION_CLAIM
+
         v = validated_body(s.DeviceInputSerializer, request)
-        device = services.device_register(user=request.user, **v)
+        sid = request.auth.get(SESSION_CLAIM) if request.auth is not None else ""
+        device = services.device_register(user=request.user, sid=sid or "", **v)
         return Response(s.DeviceSerializer(device).data, status=status.HTTP_201_CREATED)
 
 
