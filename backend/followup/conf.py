@@ -20,9 +20,9 @@ def conf(name):
 
 
 def voice_clients() -> dict:
-    """{client_id: secret} allowed to post voice results; the HIS clients when none is configured (one
-    integration-platform key, as for the theatre callbacks)."""
-    return dict(conf("FOLLOWUP_VOICE_CLIENTS") or getattr(settings, "BOOKING_HIS_CLIENTS", {}) or {})
+    """{client_id: secret} allowed to post voice results. No fallback to the HIS clients: the voice vendor is
+    outside the hospital's integration platform, and the HIS key must not be able to forge follow-up answers."""
+    return dict(conf("FOLLOWUP_VOICE_CLIENTS") or {})
 
 
 def contact_hours_open(now) -> bool:

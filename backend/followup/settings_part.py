@@ -31,7 +31,7 @@ ENUM_NAME_OVERRIDES: dict = {
     "VoiceCallStatusEnum": "followup.models.CallStatus",
 }
 SETTINGS: dict = {
-    # The voice platform's callback clients {client_id: shared secret}; empty = the HIS clients (BOOKING_HIS_CLIENTS).
+    # The voice platform's callback clients {client_id: shared secret}; empty = callbacks refused (results are polled).
     "FOLLOWUP_VOICE_CLIENTS": _clients("FOLLOWUP_VOICE_CLIENTS"),
     "FOLLOWUP_CALLBACK_WINDOW_SECONDS": _int("FOLLOWUP_CALLBACK_WINDOW_SECONDS", 300),
     # Cases operated or discharged this many days ago are still looked at for due time points.

@@ -2,7 +2,8 @@
 
 Same scheme as every system client (booking.signing): X-Client-Id, X-Timestamp (unix seconds), X-Nonce (8–64
 url-safe characters, single use), X-Signature = hex HMAC-SHA256(secret, "<timestamp>\\n<nonce>\\n<METHOD>\\n<path>\\n"
-+ hex SHA-256(body)). Clients: settings.FOLLOWUP_VOICE_CLIENTS, else BOOKING_HIS_CLIENTS. A stale timestamp, a
++ hex SHA-256(body)). Clients: settings.FOLLOWUP_VOICE_CLIENTS only — the voice
+vendor is outside the hospital, so the HIS's key must not be able to forge follow-up answers. A stale timestamp, a
 nonce seen before or a wrong signature is refused with 401 before anything is read.
 """
 

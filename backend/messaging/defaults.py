@@ -29,7 +29,7 @@ DEFAULT_PLANS = [
             "patient_body": "{patient_name}您好，您原定于{surgery_date}在{ward}进行的{procedure}已取消，原因：{cancel_reason}。"
                             "如有疑问请致电{ward_phone}。",
             "staff_title": "手术已取消",
-            "staff_body": "患者{patient_name}原定{surgery_date}的{procedure}已取消，原因：{cancel_reason}。",
+            "staff_body": "患者{patient_name_masked}原定{surgery_date}的{procedure}已取消，原因：{cancel_reason}。",
         },
     },
     {
@@ -42,7 +42,7 @@ DEFAULT_PLANS = [
             "patient_title": "您已取消手术",
             "patient_body": "{patient_name}您好，您已取消{surgery_date}的{procedure}。如需重新预约请联系{ward}（{ward_phone}）。",
             "staff_title": "患者取消手术",
-            "staff_body": "患者{patient_name}取消了{surgery_date}的{procedure}，原因：{cancel_reason}。",
+            "staff_body": "患者{patient_name_masked}取消了{surgery_date}的{procedure}，原因：{cancel_reason}。",
         },
     },
     {
@@ -56,7 +56,7 @@ DEFAULT_PLANS = [
             "patient_body": "{patient_name}您好，您的{procedure}已改期至{surgery_date}{surgery_session}，原因：{data.reason}。"
                             "请按新的日期做好术前准备。",
             "staff_title": "手术已改期",
-            "staff_body": "患者{patient_name}的{procedure}已改期至{surgery_date}{surgery_session}。",
+            "staff_body": "患者{patient_name_masked}的{procedure}已改期至{surgery_date}{surgery_session}。",
         },
     },
     {

@@ -13,11 +13,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.errors import InvalidInput
+from core.identity import mask_name
 
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)?)\}")
 
 VARIABLES = {
     "patient_name": gettext_lazy("the patient's name"),
+    "patient_name_masked": gettext_lazy("the patient's name masked (张*, 欧**娜): for staff pushes shown on lock screens"),
     "recipient_name": gettext_lazy("the recipient's name"),
     "surgery_date": gettext_lazy("the planned surgery date (YYYY-MM-DD)"),
     "surgery_session": gettext_lazy("the planned session (morning / afternoon)"),
@@ -99,6 +101,7 @@ def case_values(case, *, event_data=None, link="", recipient_name="") -> dict:
     ward = case.ward if case else None
     values = {
         "patient_name": case.patient.name if case else "",
+        "patient_name_masked": mask_name(case.patient.name) if case else "",
         "recipient_name": recipient_name,
         "surgery_date": case.planned_date.isoformat() if case and case.planned_date else "",
         "surgery_session": SESSIONS.get(case.planned_session, "") if case else "",

@@ -105,6 +105,9 @@ class DemoRunner:
                               "doctor workstation cannot launch bookings")
         self.sim_env = {"HOSPITAL_SIM_PLATFORM_URL": self.base_url, "HOSPITAL_SIM_CLIENT_ID": self.HIS_CLIENT_ID,
                         "HOSPITAL_SIM_CLIENT_SECRET": secret}
+        # The simulator also plays the voice follow-up platform, whose callbacks need their own client entry.
+        if not os.environ.get("FOLLOWUP_VOICE_CLIENTS", "").strip():
+            self.env["FOLLOWUP_VOICE_CLIENTS"] = f"{self.HIS_CLIENT_ID}:{secret}"
         return self.HIS_CLIENT_ID, ""
 
     def _point_ports_at_simulator(self):

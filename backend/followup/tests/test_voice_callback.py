@@ -127,3 +127,15 @@ def test_a_result_arriving_after_the_task_moved_on_still_completes_it(calling, c
         call.refresh_from_db()
         assert call.result_source == "callback_late"
         assert _post(client, body).json()["outcome"] == "duplicate"
+
+
+@pytest.mark.req("F3")
+@pytest.mark.django_db
+def test_the_his_key_cannot_post_voice_results(calling, client):
+    """The voice vendor is outside the hospital: a HIS workstation key is no voice-platform key."""
+    call = calling("13900002349")
+    body = {"call_id": call.call_id, "status": "completed", "answered": True, "answers": {"pain": "9"}}
+    with override_settings(FOLLOWUP_VOICE_CLIENTS={}, BOOKING_HIS_CLIENTS={"HIS-1": "his-secret"}):
+        assert _post(client, body, client_id="HIS-1", secret="his-secret").status_code == 401
+    call.refresh_from_db()
+    assert call.status == CallStatus.QUEUED

@@ -9,6 +9,7 @@ import requests
 
 from cases.models import CaseEvent
 from cases.services import case_transition
+from core.identity import mask_name
 from integrations.testing import sent_push, sent_sms, sent_wechat_messages, sim_post
 from messaging.models import AttemptStatus, Message, MessagePlan, MessageStatus, RecipientKind
 from messaging.services import device_register
@@ -139,6 +140,8 @@ def test_patient_cancellation_notifies_surgeon_and_day_surgery_manager(
     by_user = {m.recipient_user: m for m in messages if m.recipient_user}
     assert set(by_user) == {surgeon, manager}
     assert by_user[surgeon].channel == "fcm" and "感冒发热" in by_user[surgeon].body
+    # Staff texts show on phone lock screens: the patient's name is masked there.
+    assert mask_name(patient.name) in by_user[surgeon].body and patient.name not in by_user[surgeon].body
     # The manager has no push device: SMS (and the in-app inbox, as every staff message).
     assert by_user[manager].channel == "sms"
     [text] = sent_sms(sim, manager.phone)
