@@ -107,6 +107,16 @@ def markdown_has_html(text: str) -> bool:
     return bool(_MARKDOWN_HTML.search(text or ""))
 
 
+# Markdown link and image targets: inline `[t](url "title")` and reference definitions `[t]: url`.
+_MARKDOWN_TARGET = re.compile(r"\]\(\s*<?([^)\s>]*)|^\s{0,3}\[[^\]]+\]:\s*<?(\S*?)>?(?:\s|$)", re.MULTILINE)
+
+
+def markdown_unsafe_links(text: str) -> list[str]:
+    """Link/image targets of a Markdown body that are not http(s) or a relative path (javascript:, data:...)."""
+    targets = [a or b for a, b in _MARKDOWN_TARGET.findall(text or "")]
+    return [t for t in targets if t and not t.startswith("#") and not _SAFE_URL.match(t)]
+
+
 def plain_length(body: str, body_format: str) -> int:
     """Characters a reader reads (tags and Markdown punctuation left out): the basis of the default minimum time."""
     if body_format == "html":

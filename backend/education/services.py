@@ -27,7 +27,7 @@ from education.models import (
     Phase,
     ReadingSession,
 )
-from education.richtext import markdown_has_html, plain_length, sanitise_html
+from education.richtext import markdown_has_html, markdown_unsafe_links, plain_length, sanitise_html
 from education.video import sniff_video
 from org.hospital_config import actor_hospital, assert_can_edit_config
 
@@ -64,6 +64,8 @@ def _clean_content(*, format, hospital_id, title, summary, body_format, body, vi
         body = sanitise_html(body)
     elif body_format == BodyFormat.MARKDOWN and markdown_has_html(body):
         problems["body"] = [_("Markdown text may not contain HTML tags; use the rich text format instead.")]
+    elif body_format == BodyFormat.MARKDOWN and markdown_unsafe_links(body):
+        problems["body"] = [_("Links and images must be http(s) addresses or paths of this site.")]
     if format == MaterialFormat.TEXT:
         if "body" not in problems and not plain_length(body, body_format):
             problems["body"] = [_("A text item needs a text.")]

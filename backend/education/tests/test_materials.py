@@ -69,6 +69,9 @@ def test_default_minimum_follows_the_text_length_and_bad_input_is_a_field_error(
                        ({"min_read_seconds": -1}, "min_read_seconds"), ({"procedure": "0" * 8 + "-0000-0000-0000-"
                                                                          + "0" * 12}, "procedure"),
                        ({"body": "请<script>alert(1)</script>阅读"}, "body"), ({"key": "has space"}, "key"),
+                       ({"body": "请[点击](javascript:alert(1))阅读"}, "body"),
+                       ({"body": "![图](data:image/png;base64,AAAA)术前须知"}, "body"),
+                       ({"body": "请阅读[须知]\n\n[须知]: javascript:alert(1)"}, "body"),
                        ({"format": "video"}, "video")]:
         response = _create(client, **{"key": "bad", **bad})
         assert response.status_code == 400, (bad, response.content)
