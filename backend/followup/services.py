@@ -482,6 +482,12 @@ def _assignment_open(task) -> bool:
     return task.assignment_id is not None and task.assignment.status in OPEN_STATUSES
 
 
+def _assignment_completed(task) -> bool:
+    from forms.models import AssignmentStatus
+
+    return task.assignment_id is not None and task.assignment.status == AssignmentStatus.COMPLETED
+
+
 def _complete_response(task):
     from forms.models import AssignmentStatus, FormResponse
 
@@ -644,12 +650,15 @@ def voice_result_apply(*, result, source="callback") -> str:
             return "in_progress"
         now = timezone.now()
         response = None
-        if result.answered and _assignment_open(task):
+        if result.answered and (_assignment_open(task) or _assignment_completed(task)):
             clean, _missing = answers_parse(task.assignment.version, result.answers or {})
             if clean:
                 try:
+                    # Answered on the app meanwhile: the call's answers are kept too, so what the patient told
+                    # the call (fever, bleeding) still raises its tags and to-dos.
                     response = response_submit(assignment=task.assignment, answers=clean, channel="voice",
-                                               actor=None, allow_partial=True)
+                                               actor=None, allow_partial=True,
+                                               after_completion=_assignment_completed(task))
                 except DomainError as exc:  # the form changed state meanwhile (answered on the app, withdrawn)
                     logger.info("voice answers of %s not recorded: %s", call.call_id, exc)
                 task.assignment.refresh_from_db()

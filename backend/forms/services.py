@@ -302,16 +302,21 @@ def _authorise_response(actor, case, channel):
 
 
 @transaction.atomic
-def response_submit(*, assignment, answers, channel, actor, allow_partial=False) -> FormResponse:
+def response_submit(*, assignment, answers, channel, actor, allow_partial=False, after_completion=False
+                    ) -> FormResponse:
     """Record answers to an assignment. Refused while the form is not yet available (M6), after it was completed
     (unless reopened) or withdrawn. `allow_partial` (voice) accepts unanswered required questions: the response
-    is then `complete=False` and the assignment `partial`."""
+    is then `complete=False` and the assignment `partial`. `after_completion` keeps answers that arrive after
+    the form was completed (the voice platform reporting after the patient answered on the app) as one more
+    response, evaluated like any other — a fever reported on the call must still raise its flag — while the
+    assignment stays completed."""
     locked_case, locked = _lock_assignment(assignment)
     _authorise_response(actor, locked_case, channel)
     now = timezone.now()
     if locked.status == AssignmentStatus.CANCELLED:
         raise errors.FormWithdrawn()
-    if locked.status == AssignmentStatus.COMPLETED:
+    already_completed = locked.status == AssignmentStatus.COMPLETED
+    if already_completed and not after_completion:
         raise errors.FormAlreadyCompleted()
     if locked.available_from > now:
         raise errors.FormNotYetAvailable(
@@ -335,16 +340,17 @@ def response_submit(*, assignment, answers, channel, actor, allow_partial=False)
         score=total, abnormal=codes, abnormal_details=matched, tags=tags, has_abnormal=bool(codes),
         submitted_at=now, submitted_by=who["user"], submitted_by_type=who["type"], submitted_by_name=who["name"],
     )
-    locked.status = AssignmentStatus.COMPLETED if complete else AssignmentStatus.PARTIAL
-    locked.completed_at = now if complete else None
-    locked.save(update_fields=["status", "completed_at", "updated_at"])
+    if not already_completed:
+        locked.status = AssignmentStatus.COMPLETED if complete else AssignmentStatus.PARTIAL
+        locked.completed_at = now if complete else None
+        locked.save(update_fields=["status", "completed_at", "updated_at"])
     case_append_event(
         locked_case, type="forms.response.submitted", actor=actor,
         payload={
             "assignment": str(locked.uuid), "form": str(locked.form.uuid), "version": version.version,
             "response": str(response.uuid), "kind": locked.form.kind, "source": locked.source, "channel": channel,
             "score": float(total) if total is not None else None, "abnormal": codes, "has_abnormal": bool(codes),
-            "tags": tags, "complete": complete, "missing": missing,
+            "tags": tags, "complete": complete, "missing": missing, "after_completion": already_completed,
         },
     )
     audit_record(actor=actor, system=actor is None, action="create", target=response,

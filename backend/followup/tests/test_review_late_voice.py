@@ -1,6 +1,7 @@
-"""Review of issue 6 (R2): a voice result that arrives after the patient completed the form on the app (forms would
-answer 409 form_already_completed) is taken as done — 200, nothing recorded twice, the task stays completed by the
-self-report — never an error the voice platform would retry forever."""
+"""Review of issue 6 (R2): a voice result that arrives after the patient completed the form on the app is taken as
+done — 200, the task stays completed by the self-report, never an error the voice platform would retry forever —
+and what the patient told the call is kept as one more response, so an abnormal answer (fever, pain) still raises
+its flag."""
 
 import pytest
 from django.test import override_settings
@@ -33,6 +34,12 @@ def test_a_voice_result_for_a_form_completed_meanwhile_is_done_not_an_error(call
     call.refresh_from_db()
     task.refresh_from_db()
     assert call.status == CallStatus.COMPLETED and call.answers["pain"] == "8"  # kept as the platform said
-    assert task.assignment.responses.count() == 1  # the completed form was not answered again
+    # The form stays completed by the app's answer; the call's answers are one more response, flagged as abnormal.
+    [late] = task.assignment.responses.exclude(pk=patient_answer.pk)
+    assert late.channel == "voice" and late.has_abnormal and "pain" in str(late.abnormal)
+    task.assignment.refresh_from_db()
+    assert task.assignment.status == "completed"
+    [event] = task.case.events.filter(type="forms.response.submitted", payload__channel="voice")
+    assert event.payload["after_completion"] is True and event.payload["has_abnormal"] is True
     assert (task.status, task.completed_tier, task.response) == (TaskStatus.COMPLETED, "selfreport", patient_answer)
     assert task.case.events.filter(type="followup.task.completed").count() == 1
