@@ -815,5 +815,9 @@ def tasks_cancel_for_case(*, case, reason="") -> int:
         case_append_event(locked_case, type="followup.task.completed", actor=None,
                           payload={"task": str(task.uuid), "tier": "", "outcome": "cancelled",
                                    "time_point": task.point_key, "status": TaskStatus.CANCELLED, "response": None})
+        if _assignment_open(task):  # the patient no longer sees a form nobody will read
+            from forms.services import assignment_cancel
+
+            assignment_cancel(assignment=task.assignment, actor=None, reason=reason or "follow-up closed")
         count += 1
     return count

@@ -116,4 +116,8 @@ def test_closing_the_case_ends_its_open_follow_ups(discharged):
     assert task.status == TaskStatus.CANCELLED and task.step_deadline_at is None
     done = case.events.get(type="followup.task.completed").payload
     assert done["task"] == str(task.uuid) and done["outcome"] == "cancelled"
+    assert task.assignment_id  # the patient's form is withdrawn with the task, not left open in the app
+    task.assignment.refresh_from_db()
+    assert task.assignment.status == "cancelled"
+    assert case.events.filter(type="forms.assignment.cancelled").count() == 1
     assert services.tasks_cancel_for_case(case=case) == 0
