@@ -128,7 +128,8 @@ class FormAssignment(BaseModel):
     status = models.CharField(max_length=12, choices=AssignmentStatus.choices, default=AssignmentStatus.PENDING)
     available_from = models.DateTimeField(db_index=True)
     due_at = models.DateTimeField(null=True, blank=True)
-    notify = models.BooleanField(default=False)  # the patient was told when it was assigned
+    notify = models.BooleanField(default=False)  # tell the patient once the form can be filled in
+    notified_at = models.DateTimeField(null=True, blank=True)  # when the patient was told (None: not yet / never)
     note = models.CharField(max_length=300, blank=True)  # why staff pushed it (F8)
     # Idempotency for callers that may run twice (a handler, a beat job): one assignment per key.
     key = models.CharField(max_length=120, blank=True, default="")

@@ -159,15 +159,18 @@ def form_version_publish(*, form, schema, actor, note="", title=None) -> FormVer
 # --- assignments -----------------------------------------------------------------------------------------------
 
 
-def _assignment_event(assignment, locked_case, actor):
+def _assignment_event(assignment, locked_case, actor, *, type="forms.form.assigned"):
     case_append_event(
-        locked_case, type="forms.form.assigned", actor=actor,
+        locked_case, type=type, actor=actor,
         payload={
             "assignment": str(assignment.uuid), "form": str(assignment.form.uuid), "title": assignment.version.title,
             "kind": assignment.form.kind, "version": assignment.version.version, "source": assignment.source,
             "available_from": timezone.localtime(assignment.available_from).isoformat(),
             "due_at": timezone.localtime(assignment.due_at).isoformat() if assignment.due_at else None,
-            "link": PATIENT_FORM_LINK.format(uuid=assignment.uuid), "notify": assignment.notify,
+            "link": PATIENT_FORM_LINK.format(uuid=assignment.uuid),
+            # Tell the patient now only if the form can be filled in now: a link the server would refuse (M6) is
+            # sent by assignments_notify_available when the form opens (forms.form.available).
+            "notify": assignment.notified_at is not None,
         },
     )
 
@@ -200,6 +203,7 @@ def assignment_create(*, case, version, available_from=None, due_at=None, source
             assignment = FormAssignment.objects.create(
                 form=form, version=version, case=locked, ward_id=locked.ward_id, patient_id=locked.patient_id,
                 source=source, available_from=available_from, due_at=due_at, notify=bool(notify), note=note,
+                notified_at=now if notify and available_from <= now else None,
                 key=key, origin_response=origin_response, assigned_by=actor_info(actor)["user"],
             )
     except IntegrityError:
@@ -358,6 +362,28 @@ def response_submit(*, assignment, answers, channel, actor, allow_partial=False,
                         "abnormal": codes})
     assignment.refresh_from_db()
     return response
+
+
+def assignments_notify_available(*, now=None) -> int:
+    """Beat job: forms given with `notify` whose time has come (available_from passed since they were given) are
+    announced to the patient with `forms.form.available`. Idempotent, and safe beside a concurrent run (rows
+    another run holds are skipped). Returns how many were announced."""
+    now = now or timezone.now()
+    announced = 0
+    due = FormAssignment.objects.filter(notify=True, notified_at__isnull=True, status__in=OPEN_STATUSES,
+                                        available_from__lte=now).values_list("pk", flat=True)
+    for pk in list(due[:500]):
+        with transaction.atomic():
+            assignment = (FormAssignment.objects.select_for_update(skip_locked=True)
+                          .select_related("form", "version", "case").filter(pk=pk, notified_at__isnull=True).first())
+            if assignment is None:
+                continue
+            locked_case = case_lock(assignment.case)
+            assignment.notified_at = now
+            assignment.save(update_fields=["notified_at", "updated_at"])
+            _assignment_event(assignment, locked_case, None, type="forms.form.available")
+            announced += 1
+    return announced
 
 
 # --- platform defaults -----------------------------------------------------------------------------------------

@@ -5,7 +5,10 @@ Environment-driven values may be read here with os.environ; app code reads them 
 
 import os
 
-BEAT_SCHEDULE: dict = {}  # name -> {"task": ..., "schedule": seconds}
+BEAT_SCHEDULE: dict = {
+    # Forms pushed with a later start (F8, M6) are announced to the patient when they open.
+    "forms.notify_available": {"task": "forms.notify_available", "schedule": 300.0},
+}
 ENUM_NAME_OVERRIDES: dict = {
     "FormKindEnum": "forms.models.FormKind",
     "FormAssignmentSourceEnum": "forms.models.AssignmentSource",

@@ -107,7 +107,7 @@ DEFAULT_PLANS = [
     {
         "key": "form_assigned", "name": "问卷推送", "kind": "form_assigned",
         "description": "F8：医护人员推送的问卷", "trigger_kind": "event",
-        "trigger": _on("forms.form.assigned", data__notify=[True]),
+        "trigger": {"types": ["forms.form.assigned", "forms.form.available"], "where": {"data.notify": [True]}},
         "audiences": ["patient"], "patient_channels": PATIENT_FIRST,
         "template": {"patient_title": "请填写问卷", "patient_body": "{patient_name}您好，请填写《{data.title}》：{link}"},
     },

@@ -35,6 +35,8 @@ _OTHERS = [
      ["assignment", "form", "title", "source", "available_from", "notify"]),
     ("forms.response.submitted", _("Questionnaire answered"),
      ["assignment", "form", "version", "source", "channel", "score", "abnormal", "has_abnormal", "complete"]),
+    ("forms.form.available", _("Questionnaire opened to the patient (announced)"),
+     ["assignment", "form", "title", "source", "available_from", "notify"]),
     ("forms.assignment.reopened", _("Questionnaire reopened"), ["assignment", "form", "reason"]),
     ("forms.assignment.cancelled", _("Questionnaire withdrawn"), ["assignment", "form", "reason"]),
     ("followup.task.created", _("Follow-up due"), ["task", "time_point", "due_at"]),

@@ -10,7 +10,14 @@ from cases.models import CaseEvent
 from core.errors import InvalidInput
 from forms import errors
 from forms.models import AssignmentStatus
-from forms.services import answers_parse, assignment_create, assignment_reopen, response_submit
+from forms.services import (
+    answers_parse,
+    assignment_cancel,
+    assignment_create,
+    assignment_reopen,
+    assignments_notify_available,
+    response_submit,
+)
 from forms.tests.conftest import GOOD
 
 
@@ -55,6 +62,22 @@ def test_a_future_form_is_refused(case, form, patient_account):
     with pytest.raises(errors.FormNotYetAvailable):
         response_submit(assignment=assignment, answers=GOOD, channel="mobile", actor=patient_account)
     assert not assignment.responses.exists()
+
+
+@pytest.mark.req("M6", "F8")
+def test_a_future_form_is_announced_when_it_opens_not_before(case, form):
+    opens = timezone.now() + timedelta(days=2)
+    assignment = _assign(case, form, available_from=opens)
+    given = CaseEvent.objects.get(case=case, type="forms.form.assigned")
+    assert given.payload["notify"] is False  # no link the server would refuse yet
+    assert assignments_notify_available() == 0
+    assert assignments_notify_available(now=opens + timedelta(minutes=1)) == 1
+    announced = CaseEvent.objects.get(case=case, type="forms.form.available")
+    assert announced.payload["notify"] is True and announced.payload["assignment"] == str(assignment.uuid)
+    assert assignments_notify_available(now=opens + timedelta(minutes=6)) == 0  # once only
+    withdrawn = _assign(case, form, available_from=opens, key="withdrawn-before-opening")
+    assignment_cancel(assignment=withdrawn, actor=None)
+    assert assignments_notify_available(now=opens + timedelta(hours=1)) == 0  # nothing to fill: nothing said
 
 
 @pytest.mark.req("M6")
