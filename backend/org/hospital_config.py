@@ -40,3 +40,28 @@ def assert_can_edit_config(actor, hospital_id) -> None:
     own = actor_hospital(actor)
     if own is None or hospital_id is None or own.pk != hospital_id:
         raise HospitalConfigNotAllowed()
+
+
+def platform_defaults_sync(model, specs, *, versioned=False) -> int:
+    """Write code-shipped defaults (dicts with a "key") as `model` rows without a hospital; the caller holds a
+    transaction. Hospitals' own rows are never touched; a default that disappeared from the code is switched off
+    (is_active False); with `versioned`, a changed default gets its `version` bumped. Returns how many changed."""
+    changed = 0
+    keys = set()
+    for spec in specs:
+        keys.add(spec["key"])
+        values = {**{k: v for k, v in spec.items() if k != "key"}, "is_active": True}
+        row = model.objects.filter(hospital__isnull=True, key=spec["key"]).first()
+        if row is None:
+            model.objects.create(hospital=None, key=spec["key"], **values)
+            changed += 1
+        elif any(getattr(row, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(row, k, v)
+            if versioned:
+                row.version += 1
+            row.save()
+            changed += 1
+    changed += model.objects.filter(hospital__isnull=True, is_active=True).exclude(key__in=keys).update(
+        is_active=False)
+    return changed

@@ -30,6 +30,7 @@ from cases.services import case_append_event, case_lock, case_transition, case_u
 from core.errors import InvalidInput, NotFound
 from core.event_rules import event_matcher_clean
 from core.outbox import outbox_publish
+from org.hospital_config import platform_defaults_sync
 from preop import errors
 from preop import permissions as perms
 from preop.defaults import DEFAULT_ICON_RULES
@@ -345,23 +346,7 @@ def icon_rules_sync_defaults() -> int:
     """Write the platform defaults (preop.defaults) as rules without a hospital. Returns how many changed.
 
     Hospitals' own rules are never touched; a default that disappeared from the code is switched off."""
-    changed = 0
-    keys = set()
-    for spec in DEFAULT_ICON_RULES:
-        keys.add(spec["key"])
-        values = {**{k: v for k, v in spec.items() if k != "key"}, "is_active": True}
-        rule = IconRule.objects.filter(hospital__isnull=True, key=spec["key"]).first()
-        if rule is None:
-            IconRule.objects.create(hospital=None, key=spec["key"], **values)
-            changed += 1
-        elif any(getattr(rule, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(rule, k, v)
-            rule.save()
-            changed += 1
-    changed += IconRule.objects.filter(hospital__isnull=True, is_active=True).exclude(key__in=keys).update(
-        is_active=False)
-    return changed
+    return platform_defaults_sync(IconRule, DEFAULT_ICON_RULES)
 
 
 # --- patient-side facts -----------------------------------------------------------------------------------------

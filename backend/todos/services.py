@@ -24,7 +24,7 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from core.errors import Conflict, InvalidInput
 from core.outbox import outbox_publish
-from org.hospital_config import assert_can_edit_config
+from org.hospital_config import assert_can_edit_config, platform_defaults_sync
 from realtime.groups import user_group
 from realtime.publisher import publish_on_commit
 from todos import rules as r
@@ -347,21 +347,4 @@ def todo_rule_update(*, actor, rule, **changes) -> TodoRule:
 def todo_rules_sync_defaults() -> int:
     """Write the platform defaults (todos.defaults) as rules without a hospital. Returns how many changed.
     Hospitals' own rules are never touched; a default that disappeared from the code is switched off."""
-    changed = 0
-    keys = set()
-    for spec in DEFAULT_TODO_RULES:
-        keys.add(spec["key"])
-        values = {**{k: v for k, v in spec.items() if k != "key"}, "is_active": True}
-        rule = TodoRule.objects.filter(hospital__isnull=True, key=spec["key"]).first()
-        if rule is None:
-            TodoRule.objects.create(hospital=None, key=spec["key"], **values)
-            changed += 1
-        elif any(getattr(rule, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(rule, k, v)
-            rule.version += 1
-            rule.save()
-            changed += 1
-    changed += TodoRule.objects.filter(hospital__isnull=True, is_active=True).exclude(key__in=keys).update(
-        is_active=False)
-    return changed
+    return platform_defaults_sync(TodoRule, DEFAULT_TODO_RULES, versioned=True)
