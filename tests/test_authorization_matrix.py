@@ -51,6 +51,9 @@ PUBLIC_ROUTES = {
 # Path parameters the harness knows how to fill. A uuid parameter receives every ward-A patient-bearing
 # uuid; other parameters receive the listed non-patient values (the route is then scanned like a list).
 UUID_PARAMS = {"uuid", "case_uuid", "patient_uuid", "event_uuid"}
+# A parameter named after its kind takes every ward-A row of that kind only (in the sampled run): the parent of a
+# nested route (/cases/{case_uuid}/tags/{uuid}/) would otherwise multiply the samples.
+KIND_PARAMS = {"case_uuid": "cases.SurgicalCase", "patient_uuid": "cases.Patient"}
 OTHER_PARAMS = {"slug": lambda world: ["doctor", "nurse", "hospital_admin"]}
 DENIED = {401, 403, 404}
 UUID_RE = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.I)
@@ -102,10 +105,13 @@ def _ward_a_rows(world):
     return rows
 
 
-def _footprint(world):
-    """Counts, last-change stamps and states of ward A's rows (one query a model): any write changes it."""
+def _footprint(world, tables=None):
+    """Counts, last-change stamps and states of ward A's rows (one query a model): any write changes it. With
+    `tables`, only the models stored in those tables."""
     result = {}
     for model, qs in _ward_a_rows(world).items():
+        if tables is not None and model._meta.db_table not in tables:
+            continue
         aggregates = {"n": models.Count("pk")}
         if _has_field(model, "updated_at"):
             aggregates["stamp"] = models.Max("updated_at")
@@ -117,9 +123,9 @@ def _footprint(world):
 
 
 def _writes_counter(world):
-    """A cheap change detector: rows inserted, updated or deleted so far in this transaction in the tables of
-    the patient-bearing models (PostgreSQL's per-transaction statistics). Only a request that moved it can have
-    changed ward-A rows, so only then is the full footprint (a query per model) compared."""
+    """A cheap change detector: {table: rows inserted, updated or deleted so far in this transaction} for the
+    tables of the patient-bearing models (PostgreSQL's per-transaction statistics). Only a table a request moved
+    can hold changed ward-A rows, so only those models' footprints are compared."""
     tables = world.setdefault("_tables", sorted({m._meta.db_table for m in _ward_a_rows(world)}))
 
     def count():
@@ -127,12 +133,16 @@ def _writes_counter(world):
 
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables "
+                "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables "
                 "WHERE relname = ANY(%s)", [tables],
             )
-            return cursor.fetchone()[0]
+            return dict(cursor.fetchall())
 
     return count
+
+
+def _moved(before, after):
+    return {table for table, n in after.items() if n != before.get(table, 0)}
 
 
 def _field(model, name):
@@ -177,6 +187,8 @@ def world(settings):
             these = [str(u) for u in qs.order_by("pk").values_list("uuid", flat=True)]
             uuids |= set(these)
             sample |= set(these if model._meta.label == "cases.SurgicalCase" else these[:1])
+            if model._meta.label in KIND_PARAMS.values():
+                world[f"a_uuids:{model._meta.label}"] = these
     assert len(uuids) >= 8, "the world should hold ward-A patients, cases and events"
     world["a_uuids"] = sorted(uuids)
     world["a_uuids_sample"] = sorted(sample)
@@ -203,9 +215,8 @@ def world(settings):
     principals["unbound patient"] = partial(patient_token, make_patient_account())
     # Tokens are issued when each principal's turn comes: a long run must not outlive their 15-minute lifetime.
     world["principals"] = principals
-    world["patient_principals"] = {"ward-B patient", "unbound patient"}
-    # The oracles: who may see every ward-A row of a kind. A uuid the oracle is answered 404 for is not the kind of
-    # object the route takes (an event uuid on /cases/{uuid}/), so the other principals skip it there.
+    # The oracles: who may see every ward-A row of a kind (staff routes / my/ routes). A uuid the oracle is answered
+    # 404 for is not the kind of object the route takes (an event uuid on /cases/{uuid}/): the principals skip it.
     superuser = make_staff("hospital_admin", ward=ward_a)
     superuser.is_superuser = True
     superuser.save(update_fields=["is_superuser"])
@@ -301,7 +312,6 @@ def run_matrix(world, routes, schema):
     before = _footprint(world)
     writes = _writes_counter(world)
     for who, token in world["principals"].items():
-        oracle = recognised.get("patient" if who in world.get("patient_principals", ()) else "staff")
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token() if callable(token) else token}")
         made = admitted = 0  # requests by this principal, and how many of them it was answered (2xx)
@@ -312,8 +322,8 @@ def run_matrix(world, routes, schema):
             for method in methods:
                 safe = method == "GET"
                 paths = _paths(template, params, world, thorough=False)
-                if uuid_params and oracle is not None:
-                    paths = [p for p in paths if p in oracle.get((name, method), paths)]
+                if uuid_params and recognised is not None:
+                    paths = [p for p in paths if p in recognised.get((name, method), paths)]
                 for path in paths:
                     bodies = [None] if method in ("GET", "DELETE") else [
                         _with_refs(b, world["body_refs"]) for b in _bodies(schema, template, method)
@@ -327,7 +337,9 @@ def run_matrix(world, routes, schema):
                             with transaction.atomic():
                                 written = None if safe else writes()
                                 res = _request(client, method, path, body, query)
-                                changed = not safe and writes() != written and _footprint(world) != before
+                                moved = set() if safe else _moved(written, writes())
+                                changed = bool(moved) and any(
+                                    before[label] != now for label, now in _footprint(world, moved).items())
                                 transaction.set_rollback(True)
                             checked += 1
                             made += 1
@@ -350,41 +362,57 @@ def run_matrix(world, routes, schema):
     return checked, problems
 
 
-def _recognised_paths(world, routes, schema):
-    """{oracle kind: {(route, method): the paths the principals of that kind try}}.
+def _oracle_kind(template):
+    """Patient routes live under my/ (their oracle is ward A's own patient); every other route is staff's."""
+    return "patient" if template.startswith("/api/v1/my/") else "staff"
 
-    Every uuid route is tried once by each oracle — a principal who may see all of ward A — with every sampled
-    ward-A uuid (in a rolled-back transaction). The principals then try only the uuids the oracle was answered for
-    (anything but 403/404): a 404 means the route does not take that kind of object (an event uuid on
-    /cases/{uuid}/). A route that refuses the oracle everywhere (403: a patient route for staff) is tried with one
-    uuid; one that found nothing for it (404 everywhere: e.g. the surgeon's own cases) with every uuid, as before.
+
+def _only_cases(path, world):
+    ids = UUID_RE.findall(path)
+    cases = world.get("a_uuids:cases.SurgicalCase", [])
+    return bool(ids) and all(i in cases for i in ids)
+
+
+def _recognised_paths(world, routes, schema):
+    """{(route, method): the paths every principal tries} for the routes with a uuid parameter.
+
+    Each such route is tried once by its oracle — a principal who may see all of ward A's rows of that kind (a
+    superuser; for my/ routes ward A's own patient) — with every sampled ward-A uuid, in rolled-back transactions.
+    The principals then try only the uuids the oracle was answered for (anything but 403/404): a 404 means the
+    route does not take that kind of object (an event uuid on /cases/{uuid}/). A route where the oracle was
+    answered for none (its objects are not patient data, or it refused the oracle) is tried with every ward-A
+    case and one other uuid. A route's GET decides for its other methods, which act on the same object.
     This spares the ~8 principals the route × every-model cross product, which grows with every context, while
     each route still meets every uuid of each kind it accepts."""
-    result = {}
-    for kind, token in world.get("oracles", {}).items():
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token()}")
-        chosen = result[kind] = {}
-        for name, template, params, methods in routes:
-            if name in PUBLIC_ROUTES or not any(p in UUID_PARAMS for p in params):
-                continue
-            for method in methods:
-                body = None if method in ("GET", "DELETE") else _with_refs(
-                    _bodies(schema, template, method)[0], world["body_refs"])
-                paths = _paths(template, params, world, thorough=False)
-                answers = {}
-                for path in paths:
-                    with transaction.atomic():
-                        answers[path] = _request(client, method, path, body).status_code
-                        transaction.set_rollback(True)
-                recognised = [p for p in paths if answers[p] not in (403, 404)]
-                if recognised:
-                    chosen[(name, method)] = set(recognised)
-                elif all(code in (401, 403) for code in answers.values()):
-                    chosen[(name, method)] = set(paths[:1])
-                else:
-                    chosen[(name, method)] = set(paths)
-    return result
+    oracles = world.get("oracles")
+    if not oracles:
+        return None
+    clients = {}
+    for kind, token in oracles.items():
+        clients[kind] = APIClient()
+        clients[kind].credentials(HTTP_AUTHORIZATION=f"Bearer {token()}")
+    chosen = {}
+    for name, template, params, methods in routes:
+        if name in PUBLIC_ROUTES or not any(p in UUID_PARAMS for p in params):
+            continue
+        client = clients[_oracle_kind(template)]
+        paths = _paths(template, params, world, thorough=False)
+        probes = ["GET"] if "GET" in methods else methods
+        for method in probes:
+            body = None if method in ("GET", "DELETE") else _with_refs(
+                _bodies(schema, template, method)[0], world["body_refs"])
+            answers = {}
+            for path in paths:
+                with transaction.atomic():
+                    answers[path] = _request(client, method, path, body).status_code
+                    transaction.set_rollback(True)
+            recognised = [p for p in paths if answers[p] not in (403, 404)]
+            # Nothing recognised: a route of non-patient objects (a message plan, a form) or refused to the oracle
+            # (a patient route for staff). The principals still try it with every ward-A case and one other uuid.
+            kept = set(recognised) or {p for p in paths if _only_cases(p, world)} | set(paths[:1])
+            for target in (methods if probes == ["GET"] else [method]):
+                chosen[(name, target)] = kept
+    return chosen
 
 
 def _report(checked, problems):
@@ -435,6 +463,8 @@ def _paths(template, params, world, *, thorough=True):
     for param in params:
         if param in UUID_PARAMS:
             values = world["a_uuids"] if thorough else world.get("a_uuids_sample", world["a_uuids"])
+            if not thorough and param in KIND_PARAMS:
+                values = world.get(f"a_uuids:{KIND_PARAMS[param]}", values)
         else:
             values = OTHER_PARAMS[param](world)
         paths = [p.replace("{" + param + "}", str(v)) for p in paths for v in values]
