@@ -64,9 +64,11 @@ def _read(case, material, *, at, reader, rng):
 
 def _readings(hospital) -> int:
     now = timezone.now()
-    cases = list(SurgicalCase.objects.filter(ward__department__hospital=hospital, state__in=READ_STATES)
-                 .exclude(pk__in=ReadingSession.objects.values("case_id"))
+    # The same cases every run (a second run must add nothing): the first MAX_CASES, less those already seeded.
+    first = list(SurgicalCase.objects.filter(ward__department__hospital=hospital, state__in=READ_STATES)
                  .select_related("ward__department", "patient").order_by("pk")[:MAX_CASES])
+    seeded = set(ReadingSession.objects.filter(case__in=first).values_list("case_id", flat=True))
+    cases = [c for c in first if c.pk not in seeded]
     booked_at = dict(CaseEvent.objects.filter(case__in=cases, type="cases.case.booked")
                      .values_list("case_id", "occurred_at"))
     readers = {a.patient_id: a for a in PatientAccount.objects.filter(

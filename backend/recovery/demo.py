@@ -14,10 +14,12 @@ PAIN_RELIEF = {"category": "drug", "day_from": 1, "day_to": 3, "title": "术后�
 
 
 def seed_recovery(hospital, *, write=print) -> int:
-    cases = (SurgicalCase.objects.filter(ward__department__hospital=hospital,
-                                         state__in=(CaseState.DISCHARGED, CaseState.FOLLOW_UP))
-             .exclude(pk__in=TreatmentPlan.objects.values("case_id"))
-             .select_related("ward", "patient").order_by("-discharged_at", "-id")[:LIMIT])
+    # The same cases every run (a second run must add nothing): the LIMIT latest, less those with a plan.
+    latest = list(SurgicalCase.objects.filter(ward__department__hospital=hospital,
+                                              state__in=(CaseState.DISCHARGED, CaseState.FOLLOW_UP))
+                  .select_related("ward", "patient").order_by("-discharged_at", "-id")[:LIMIT])
+    planned = set(TreatmentPlan.objects.filter(case__in=latest).values_list("case_id", flat=True))
+    cases = [c for c in latest if c.pk not in planned]
     made = 0
     for case in cases:
         items = [PAIN_RELIEF, *selectors.treatment_plan_suggestion(case)]
