@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.models import BaseModel
+from core.models import BaseModel, SignedRequestNonce
 
 
 class LaunchTicket(BaseModel):
@@ -24,18 +24,11 @@ class LaunchTicket(BaseModel):
         ordering = ["-id"]
 
 
-class HisRequestNonce(models.Model):
+class HisRequestNonce(SignedRequestNonce):
     """Nonces of signed HIS requests seen within the replay window: a replayed request is refused."""
-
-    client_id = models.CharField(max_length=64)
-    nonce = models.CharField(max_length=64)
-    seen_at = models.DateTimeField(db_index=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["client_id", "nonce"], name="uniq_his_nonce")]
-
-    def __str__(self):
-        return f"{self.client_id}:{self.nonce}"
 
 
 class PoolReason(models.TextChoices):

@@ -51,3 +51,18 @@ class OutboxDelivery(models.Model):
 
     def __str__(self):
         return f"{self.handler} ← {self.message_id}"
+
+
+class SignedRequestNonce(models.Model):
+    """A nonce of a signed system request seen within the replay window (booking.signing): a replay is refused.
+    Each system client's table subclasses this with its own unique (client_id, nonce) constraint."""
+
+    client_id = models.CharField(max_length=64)
+    nonce = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.client_id}:{self.nonce}"

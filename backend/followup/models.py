@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import BaseModel
+from core.models import BaseModel, SignedRequestNonce
 
 
 class Anchor(models.TextChoices):
@@ -184,18 +184,11 @@ class VoiceCall(BaseModel):
         return f"{self.call_id} {self.status}"
 
 
-class VoiceCallbackNonce(models.Model):
+class VoiceCallbackNonce(SignedRequestNonce):
     """Replay protection of the voice platform's signed callbacks."""
-
-    client_id = models.CharField(max_length=64)
-    nonce = models.CharField(max_length=64)
-    seen_at = models.DateTimeField(db_index=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["client_id", "nonce"], name="followup_uniq_voice_nonce")]
-
-    def __str__(self):
-        return f"{self.client_id}:{self.nonce}"
 
 
 class ManualCall(BaseModel):

@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import BaseModel
+from core.models import BaseModel, SignedRequestNonce
 
 
 class TriggerKind(models.TextChoices):
@@ -242,15 +242,8 @@ class StaffDevice(BaseModel):
         return f"{self.user_id} {self.platform}"
 
 
-class ReceiptNonce(models.Model):
+class ReceiptNonce(SignedRequestNonce):
     """Nonces of signed delivery-receipt callbacks seen within the replay window."""
-
-    client_id = models.CharField(max_length=64)
-    nonce = models.CharField(max_length=64)
-    seen_at = models.DateTimeField(db_index=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["client_id", "nonce"], name="uniq_messaging_receipt_nonce")]
-
-    def __str__(self):
-        return f"{self.client_id}:{self.nonce}"

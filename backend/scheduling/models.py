@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import BaseModel
+from core.models import BaseModel, SignedRequestNonce
 
 
 class ApplicationStatus(models.TextChoices):
@@ -174,13 +174,6 @@ class ScheduleExportLayout(BaseModel):
         return f"{self.hospital}: {self.title}"
 
 
-class TheatreCallbackNonce(models.Model):
-    client_id = models.CharField(max_length=64)
-    nonce = models.CharField(max_length=64)
-    seen_at = models.DateTimeField(db_index=True)
-
+class TheatreCallbackNonce(SignedRequestNonce):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["client_id", "nonce"], name="uniq_theatre_callback_nonce")]
-
-    def __str__(self):
-        return f"{self.client_id}:{self.nonce}"
