@@ -52,18 +52,20 @@ def _assign(case, kind, source, key):
 
 
 @transaction.atomic
-def _seed_case(case, rng) -> int:
+def _seed_case(case) -> int:
+    # Per-case draws made up front: a second run skips answered forms and must not drift onto others.
+    rng = random.Random(f"forms:{case.uuid}")
+    answers_registration = rng.choice(REGISTRATION_ANSWERS) if rng.random() < 0.7 else None
+    answers_education = rng.choice(EDUCATION_ANSWERS) if rng.random() < 0.5 else None
     added = 0
     registration = _assign(case, FormKind.REGISTRATION, AssignmentSource.REGISTRATION, f"registration:{case.uuid}")
-    if registration is not None and registration.status == AssignmentStatus.PENDING and rng.random() < 0.7:
-        services.response_submit(assignment=registration, answers=rng.choice(REGISTRATION_ANSWERS),
-                                 channel="mobile", actor=None)
+    if registration is not None and registration.status == AssignmentStatus.PENDING and answers_registration:
+        services.response_submit(assignment=registration, answers=answers_registration, channel="mobile", actor=None)
         added += 1
     if case.state in (CaseState.SCHEDULED, CaseState.APPLICATION_SENT):
         check = _assign(case, FormKind.PREOP_EDUCATION, AssignmentSource.EDUCATION, f"demo-preop-education:{case.uuid}")
-        if check is not None and check.status == AssignmentStatus.PENDING and rng.random() < 0.5:
-            services.response_submit(assignment=check, answers=rng.choice(EDUCATION_ANSWERS), channel="mobile",
-                                     actor=None)
+        if check is not None and check.status == AssignmentStatus.PENDING and answers_education:
+            services.response_submit(assignment=check, answers=answers_education, channel="mobile", actor=None)
             added += 1
     return added
 
@@ -71,11 +73,10 @@ def _seed_case(case, rng) -> int:
 def seed_forms(hospital, *, write=print) -> dict:
     """Default forms; registration / education questionnaires on booked cases; one custom form pushed."""
     changed = services.forms_sync_defaults()
-    rng = random.Random(6)
     states = (CaseState.BOOKED, CaseState.APPLICATION_SENT, CaseState.SCHEDULED)
     cases = list(SurgicalCase.objects.filter(ward__department__hospital=hospital, state__in=states)
                  .select_related("ward__department", "patient").order_by("pk")[:40])
-    answered = sum(_seed_case(case, rng) for case in cases)
+    answered = sum(_seed_case(case) for case in cases)
     pushed = 0
     discharged = (SurgicalCase.objects.filter(ward__department__hospital=hospital, state=CaseState.DISCHARGED)
                   .select_related("ward__department", "patient").order_by("pk").first())

@@ -45,7 +45,8 @@ def _counts():
 
 
 @pytest.mark.slow
-def test_seed_builds_the_demo_hospital_and_is_idempotent():
+def test_seed_builds_the_demo_hospital_and_is_idempotent(hospital_sim):
+    # The simulator answers the outbox's HIS and SMS calls, as under `make demo` (else each one retries and waits).
     lines = []
     report = DemoSeeder(write=lines.append, patients=len(PLAN) * 2, use_his=False).run()
     assert report.source == "local"
