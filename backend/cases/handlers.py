@@ -24,7 +24,7 @@ def is_case_event(message) -> bool:
     return isinstance(payload, dict) and {"case", "ward", "sequence", "event"} <= payload.keys()
 
 
-@outbox_handler("*", name="cases.realtime_push")
+@outbox_handler("*", name="cases.realtime_push", applies=is_case_event)
 def push_case_event(message):
     """Tell open screens of the case, its ward and the patient's app that the case changed (they re-read over REST).
 
@@ -33,8 +33,6 @@ def push_case_event(message):
     Carries identifiers and states only, no personal data. Publishes strictly, so a channel layer that is down
     makes the outbox retry (pushes are at-least-once; clients dedupe by `event` and re-sync on sequence gaps).
     """
-    if not is_case_event(message):
-        return
     payload = message.payload
     body = {
         "event": payload["event"],

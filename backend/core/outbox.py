@@ -12,14 +12,18 @@ Reading side: handlers register for topic patterns (shell-style, ``"cases.case.*
     @outbox_handler("cases.case.*")
     def push_to_screens(message): ...
 
+A handler that wants only some of the messages its pattern matches names a cheap ``applies(message)`` test
+(``@outbox_handler("*", applies=is_case_event)``): messages it refuses are skipped without a transaction or a
+delivery row (most messages on "*" are not case events: every such row was pure bookkeeping).
+
 Apps keep their handlers in ``<app>/handlers.py`` (auto-discovered); settings.OUTBOX_EXTRA_HANDLER_MODULES
 adds more modules (tests use it to plug probes into a real worker).
 
 Delivery guarantees:
-- each handler runs inside its own database transaction that also writes its `OutboxDelivery` row while
-  holding a lock on the message row, so database effects of a handler happen exactly once per message
-  even when two workers or a redelivery race; effects outside the database (a Channels publish, an HTTP
-  call) are at-least-once and should use ``message.uuid`` as their idempotency key;
+- each handler runs inside its own database transaction that first writes its `OutboxDelivery` row (unique per
+  message and handler: a concurrent delivery of the same pair waits for it, then skips), so database effects
+  of a handler happen exactly once per message even when two workers or a redelivery race; effects outside
+  the database (a Channels publish, an HTTP call) are at-least-once and should use ``message.uuid`` as their idempotency key;
 - a failing handler does not block the others; the message records when it is due again (exponential
   backoff on its attempt count, `retry_delay`) and the task retries itself at that time;
 - a worker killed mid-delivery (or a lost broker message) is recovered by the periodic sweeper, which
@@ -35,7 +39,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -50,24 +54,30 @@ class Handler:
     name: str
     pattern: str
     func: object
+    applies: object = None
 
     def matches(self, topic: str) -> bool:
         return fnmatch.fnmatchcase(topic, self.pattern)
+
+    def wants(self, message) -> bool:
+        return self.applies is None or bool(self.applies(message))
 
 
 _HANDLERS: dict[str, Handler] = {}
 _discovered = False
 
 
-def outbox_handler(pattern: str, *, name: str | None = None):
-    """Register `func(message)` for topics matching `pattern`. The name is stored per delivery: keep it stable."""
+def outbox_handler(pattern: str, *, name: str | None = None, applies=None):
+    """Register `func(message)` for topics matching `pattern` (and, if given, messages `applies(message)` accepts:
+    a pure function of the message, evaluated outside any transaction). The name is stored per delivery: keep
+    it stable."""
 
     def decorator(func):
         handler_name = name or f"{func.__module__}.{func.__qualname__}"
         existing = _HANDLERS.get(handler_name)
         if existing is not None and existing.func is not func and existing.pattern != pattern:
             raise ValueError(f"outbox handler {handler_name} registered twice")
-        _HANDLERS[handler_name] = Handler(handler_name, pattern, func)
+        _HANDLERS[handler_name] = Handler(handler_name, pattern, func, applies)
         return func
 
     return decorator
@@ -133,20 +143,29 @@ def deliver_message(message_id: int) -> list[str]:
         return []
     OutboxMessage.objects.filter(pk=message_id).update(attempts=F("attempts") + 1)
     delivered, errors = [], []
+
+    def failed(handler, exc):
+        logger.exception("outbox handler %s failed on message %s", handler.name, message.uuid)
+        errors.append(f"{handler.name}: {exc!r}\n{traceback.format_exc(limit=5)}")
+
     for handler in handlers_for(message.topic):
+        claimed = False
         try:
+            if not handler.wants(message):
+                continue
             with transaction.atomic():
-                # The message row lock serialises concurrent deliveries of this message (a redelivered task,
-                # the sweeper): the second worker waits, then sees the delivery row and skips the handler.
-                OutboxMessage.objects.select_for_update().filter(pk=message_id).first()
-                if OutboxDelivery.objects.filter(message_id=message_id, handler=handler.name).exists():
-                    continue
-                handler.func(message)
+                # The delivery row claims the handler's turn before it runs: a concurrent worker (a redelivered
+                # task, the sweeper) inserting the same (message, handler) pair waits on the unique index until
+                # this transaction ends, then fails and skips; if this one rolls back, that one proceeds.
                 OutboxDelivery.objects.create(message_id=message_id, handler=handler.name)
+                claimed = True
+                handler.func(message)
             delivered.append(handler.name)
+        except IntegrityError as exc:
+            if claimed:  # the handler's own integrity error; unclaimed: another worker delivered it already
+                failed(handler, exc)
         except Exception as exc:  # noqa: BLE001 - one failing consumer must not starve the others
-            logger.exception("outbox handler %s failed on message %s", handler.name, message.uuid)
-            errors.append(f"{handler.name}: {exc!r}\n{traceback.format_exc(limit=5)}")
+            failed(handler, exc)
     if errors:
         attempts = message.attempts + 1
         # The task retries itself after retry_delay; the sweeper steps in only if that retry never comes.

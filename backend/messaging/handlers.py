@@ -6,17 +6,19 @@
 - `messaging.staff_notice`: `messaging.staff_notice.requested` from any context → inbox message + FCM push per user.
 """
 
+from cases.handlers import is_case_event
 from core.outbox import outbox_handler
 
 
-@outbox_handler("*", name="messaging.plans")
+def _case_event_outside_messaging(message) -> bool:
+    return is_case_event(message) and not message.topic.startswith("messaging.")
+
+
+@outbox_handler("*", name="messaging.plans", applies=_case_event_outside_messaging)
 def fire_plans(message):
     from messaging.services import plans_on_case_event
 
-    payload = message.payload if isinstance(message.payload, dict) else {}
-    if message.topic.startswith("messaging.") or "sequence" not in payload:
-        return
-    plans_on_case_event(message.topic, payload)
+    plans_on_case_event(message.topic, message.payload)
 
 
 @outbox_handler("messaging.message.dispatch", name="messaging.deliver")

@@ -42,6 +42,7 @@ from messaging.models import (
 )
 from messaging.templating import case_values, render, template_text_clean
 from org.hospital_config import assert_can_edit_config
+from org.models import Ward
 
 logger = logging.getLogger(__name__)
 
@@ -407,14 +408,19 @@ def plans_on_case_event(topic: str, payload: dict) -> list[Message]:
     """Fire every plan in force whose matcher accepts this case event (the outbox handler's body)."""
     if topic.startswith("messaging.") or not payload.get("case") or not payload.get("event"):
         return []
-    case = _case_for_messages(payload["case"])
+    hospital_id = Ward.objects.filter(pk=payload.get("ward")).values_list("department__hospital_id", flat=True).first()
+    if hospital_id is None:
+        return []
+    plans = [plan for plan in effective_plans(hospital_id, trigger_kind=TriggerKind.EVENT)
+             if event_matches(plan.trigger, topic, payload)]
+    # Most events fire no plan: the case (patient fields decrypted) is read only when one does.
+    case = _case_for_messages(payload["case"]) if plans else None
     if case is None:
         return []
     created = []
-    for plan in effective_plans(case.ward.department.hospital_id, trigger_kind=TriggerKind.EVENT):
-        if event_matches(plan.trigger, topic, payload):
-            created += plan_fire(plan=plan, case=case, trigger_ref=f"event:{payload['event']}",
-                                 event_data=payload.get("data") or {})
+    for plan in plans:
+        created += plan_fire(plan=plan, case=case, trigger_ref=f"event:{payload['event']}",
+                             event_data=payload.get("data") or {})
     return created
 
 

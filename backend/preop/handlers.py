@@ -8,20 +8,13 @@
 - `preop.booked_app_user`: a booking for a patient who already uses the app gets `patient.app.logged_in` too.
 """
 
+from cases.handlers import is_case_event
 from core.outbox import outbox_handler
 from preop import services
 
 
-def _is_case_event(message):
-    from cases.handlers import is_case_event
-
-    return is_case_event(message)
-
-
-@outbox_handler("*", name="preop.icons")
+@outbox_handler("*", name="preop.icons", applies=is_case_event)
 def apply_icon_rules(message):
-    if not _is_case_event(message):
-        return
     services.case_icons_apply(message.payload)
 
 

@@ -6,10 +6,8 @@ from cases.handlers import is_case_event
 from core.outbox import outbox_handler
 
 
-@outbox_handler("*", name="timeline.apply_case_events")
+@outbox_handler("*", name="timeline.apply_case_events", applies=is_case_event)
 def apply_case_events(message):
-    if not is_case_event(message):
-        return
     from cases.models import SurgicalCase
     from timeline.models import CaseTimeline
     from timeline.services import timeline_sync

@@ -25,6 +25,7 @@ from audit.services import audit_record
 from core.errors import Conflict, InvalidInput
 from core.outbox import outbox_publish
 from org.hospital_config import assert_can_edit_config, platform_defaults_sync
+from org.models import Ward
 from realtime.groups import user_group
 from realtime.publisher import publish_on_commit
 from todos import rules as r
@@ -162,11 +163,18 @@ def todos_apply_event(payload: dict) -> dict:
 
     result = {"opened": [], "closed": []}
     event_type = payload.get("type") or ""
+    hospital_id = Ward.objects.filter(pk=payload.get("ward")).values_list("department__hospital_id", flat=True).first()
+    if hospital_id is None or not event_type or not payload.get("event"):
+        return result
+    rules = [rule for rule in r.effective_rules(hospital_id)
+             if r.any_matches(rule.open_on, event_type, payload) or r.any_matches(rule.close_on, event_type, payload)]
+    if not rules and event_type != RESCHEDULED:
+        return result  # most events touch no to-do: the case is not even read
     case = (SurgicalCase.objects.select_related("ward__department", "patient", "surgeon")
             .filter(uuid=payload.get("case")).first())
-    if case is None or not event_type or not payload.get("event"):
+    if case is None:
         return result
-    for rule in r.effective_rules(case.ward.department.hospital_id):
+    for rule in rules:
         if r.any_matches(rule.open_on, event_type, payload):
             subject = r.subject_of(rule, payload)
             if subject is not None:

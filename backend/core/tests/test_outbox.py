@@ -1,5 +1,6 @@
 """The transactional outbox: written with the change, delivered after commit, once per handler, retried."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -57,7 +58,7 @@ def test_failing_handler_does_not_block_others_and_redelivery_is_idempotent(prob
     assert calls["ok"] == [message.uuid] and calls["flaky"] == [message.uuid]
     assert message.dispatched_at is None and "consumer down" in message.last_error and message.attempts == 1
     delivered = set(message.deliveries.values_list("handler", flat=True))
-    assert delivered == {"tests.ok"} | _catch_all()
+    assert delivered == {"tests.ok"}  # the catch-alls' applies() refused a non-case message: no row, no transaction
 
     state["fail"] = False
     assert outbox.deliver_message(message.pk) == ["tests.flaky"]  # only the one still owed
@@ -65,7 +66,7 @@ def test_failing_handler_does_not_block_others_and_redelivery_is_idempotent(prob
     message.refresh_from_db()
     assert calls["ok"] == [message.uuid] and len(calls["flaky"]) == 2
     assert message.dispatched_at is not None and message.last_error == "" and message.attempts == 2
-    assert OutboxDelivery.objects.filter(message=message).count() == 2 + len(_catch_all())
+    assert OutboxDelivery.objects.filter(message=message).count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
@@ -168,3 +169,73 @@ def test_a_consumer_outage_does_not_burn_the_attempts_the_sweeper_backs_off(prob
         sweep_and_deliver()
     message.refresh_from_db()
     assert message.dispatched_at is not None
+
+
+@pytest.mark.django_db
+def test_a_case_event_reaches_every_catch_all(probe):
+    from tests.builders import make_case
+
+    case = make_case("booked")
+    with transaction.atomic():
+        message = outbox.outbox_publish(topic="tests.case.touched", key=str(case.uuid), payload={
+            "event": "e-1", "type": "tests.case.touched", "case": str(case.uuid), "ward": case.ward_id,
+            "ward_uuid": str(case.ward.uuid), "patient": str(case.patient.uuid), "sequence": 99, "state": case.state,
+            "version": case.version, "occurred_at": timezone.now().isoformat(), "data": {}})
+    state = probe[1]
+    state["fail"] = False
+    delivered = set(outbox.deliver_message(message.pk))
+    assert _catch_all() and _catch_all() <= delivered
+    assert set(message.deliveries.values_list("handler", flat=True)) == delivered
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_on_one_message_run_each_handler_once():
+    """Two workers deliver the same message at once (a redelivered task, the sweeper): the second one's claim
+    waits for the first one's transaction and then skips; when the first one fails, the second one runs it."""
+    import threading
+
+    from django.db import connection
+
+    entered, release = threading.Event(), threading.Event()
+    runs, outcomes = [], {}
+    fail_first = {"value": False}
+
+    def slow(message):
+        runs.append(threading.current_thread().name)
+        if len(runs) == 1:
+            entered.set()
+            release.wait(10)
+            if fail_first["value"]:
+                raise RuntimeError("first worker's handler failed")
+
+    def worker(message_id):
+        try:
+            outcomes[threading.current_thread().name] = outbox.deliver_message(message_id)
+        except outbox.DeliveryIncomplete:
+            outcomes[threading.current_thread().name] = "incomplete"
+        finally:
+            connection.close()
+
+    outbox.discover_handlers()
+    outbox.outbox_handler("tests.race", name="tests.slow")(slow)
+    try:
+        for fail in (False, True):
+            fail_first["value"] = fail
+            runs.clear(), outcomes.clear(), entered.clear(), release.clear()
+            message = OutboxMessage.objects.create(topic="tests.race", payload={})
+            first = threading.Thread(target=worker, args=(message.pk,), name="first")
+            second = threading.Thread(target=worker, args=(message.pk,), name="second")
+            first.start()
+            assert entered.wait(10)
+            second.start()
+            time.sleep(0.5)  # the second worker is now waiting on the first one's claim
+            assert runs == ["first"]
+            release.set()
+            first.join(10), second.join(10)
+            if fail:
+                assert runs == ["first", "second"] and outcomes == {"first": "incomplete", "second": ["tests.slow"]}
+            else:
+                assert runs == ["first"] and outcomes == {"first": ["tests.slow"], "second": []}
+            assert OutboxDelivery.objects.filter(message=message, handler="tests.slow").count() == 1
+    finally:
+        outbox._HANDLERS.pop("tests.slow", None)

@@ -77,7 +77,8 @@ def deliver(django_capture_on_commit_callbacks):
             for message in messages:
                 last = message.id
                 for handler in handlers_for(message.topic):
-                    if handler.name.startswith("messaging.") and (message.id, handler.name) not in delivered:
+                    if (handler.name.startswith("messaging.") and handler.wants(message)
+                            and (message.id, handler.name) not in delivered):
                         with django_capture_on_commit_callbacks(execute=False), transaction.atomic():
                             handler.func(message)
                             OutboxDelivery.objects.create(message=message, handler=handler.name)

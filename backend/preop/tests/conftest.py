@@ -26,7 +26,7 @@ def deliver(*prefixes):
         progress = False
         for message in OutboxMessage.objects.order_by("id"):
             for handler in handlers_for(message.topic):
-                if not handler.name.startswith(prefixes):
+                if not handler.name.startswith(prefixes) or not handler.wants(message):
                     continue
                 if OutboxDelivery.objects.filter(message=message, handler=handler.name).exists():
                     continue

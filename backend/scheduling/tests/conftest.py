@@ -98,7 +98,7 @@ def deliver(django_capture_on_commit_callbacks):
             for message in messages:
                 last = message.id
                 for handler in handlers_for(message.topic):
-                    if handler.name.startswith("scheduling."):
+                    if handler.name.startswith("scheduling.") and handler.wants(message):
                         with transaction.atomic():
                             handler.func(message)
                             OutboxDelivery.objects.create(message=message, handler=handler.name)

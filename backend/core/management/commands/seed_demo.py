@@ -2,6 +2,7 @@ import logging
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.test import override_settings
 
 from core.demo.seed import DemoSeeder
 
@@ -31,4 +32,6 @@ class Command(BaseCommand):
             self.stdout.write(line)
             self.stdout.flush()
 
-        DemoSeeder(write=write, patients=patients, use_his=not no_his).run()
+        # DEBUG keeps every SQL statement with its parameters formatted: tens of thousands here, and nobody reads them
+        with override_settings(DEBUG=False):
+            DemoSeeder(write=write, patients=patients, use_his=not no_his).run()
