@@ -40,7 +40,7 @@ def _followup_nurse(case):
 
 def seed_followup(hospital, *, write=print) -> dict:
     from followup import services
-    from followup.models import FollowupTask
+    from followup.models import OPEN_TASK_STATUSES, FollowupTask
     from forms.services import response_submit
 
     stats = services.tasks_generate()
@@ -78,6 +78,9 @@ def seed_followup(hospital, *, write=print) -> dict:
             services.advance_overdue(now=passed + timedelta(hours=task.windows["selfreport_hours"] + 1),
                                      task_ids=[task.pk])
             task = FollowupTask.objects.get(pk=task.pk)
+            if task.status not in OPEN_TASK_STATUSES:  # the simulated voice platform answered meanwhile
+                counts["voice"] += 1
+                continue
             nurse = _followup_nurse(case)
             if kind == 3 or nurse is None:
                 counts["manual_open"] += 1
