@@ -6,7 +6,7 @@ from io import BytesIO
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.builders import authenticate, make_case, make_patient, make_staff, make_ward
+from tests.builders import authenticate, make_case, make_patient, make_staff
 
 
 def signature_png(*, size=(400, 160), strokes=True, colour=(20, 20, 120), background=(255, 255, 255, 0),
@@ -25,16 +25,6 @@ def signature_png(*, size=(400, 160), strokes=True, colour=(20, 20, 120), backgr
 
 
 @pytest.fixture
-def ward(db):
-    return make_ward()
-
-
-@pytest.fixture
-def hospital(ward):
-    return ward.department.hospital
-
-
-@pytest.fixture
 def templates(hospital):
     from consent.services import consent_templates_ensure_default
 
@@ -48,11 +38,6 @@ def anaesthetist(ward, hospital_sim):
 
     roster = sim_staff(hospital_sim, role="anaesthetist")[0]
     return make_staff("anaesthetist", ward=ward, name=roster["name"], employee_no=roster["employee_no"])
-
-
-@pytest.fixture
-def nurse(ward):
-    return make_staff("nurse", ward=ward)
 
 
 @pytest.fixture

@@ -7,9 +7,8 @@ from io import BytesIO
 
 import pytest
 from PIL import ExifTags, Image, ImageDraw
-from rest_framework.test import APIClient
 
-from tests.builders import authenticate, make_case, make_patient, make_patient_account, make_staff, make_ward
+from tests.builders import make_case, make_patient, make_patient_account, make_staff, make_ward
 
 
 @pytest.fixture(autouse=True)
@@ -19,23 +18,8 @@ def _fail_fast_integrations(settings):
 
 
 @pytest.fixture
-def ward(db):
-    return make_ward()
-
-
-@pytest.fixture
 def other_ward(db):
     return make_ward()
-
-
-@pytest.fixture
-def nurse(ward):
-    return make_staff("nurse", ward=ward)
-
-
-@pytest.fixture
-def doctor(ward):
-    return make_staff("doctor", ward=ward)
 
 
 @pytest.fixture
@@ -62,14 +46,6 @@ def case(ward, doctor, patient):
 def stranger(db):
     """Another patient with an account."""
     return make_patient_account(patient=make_patient(name="李四"))
-
-
-@pytest.fixture
-def client_as():
-    def make(principal):
-        return authenticate(APIClient(), principal)
-
-    return make
 
 
 def camera_jpeg(size=(640, 480), orientation=6, colour=(190, 70, 60)) -> bytes:

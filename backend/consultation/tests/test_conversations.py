@@ -36,9 +36,9 @@ def send(client, base, body, **extra):
 
 
 @pytest.mark.django_db
-def test_rest_conversation_with_read_receipts_and_paging(client_as, account, case, nurse, doctor):
+def test_rest_conversation_with_read_receipts_and_paging(client_for, account, case, nurse, doctor):
     mine, staff_base = f"/api/v1/my/cases/{case.uuid}/conversation/", f"/api/v1/cases/{case.uuid}/conversation/"
-    patient, team = client_as(account), client_as(nurse)
+    patient, team = client_for(account), client_for(nurse)
     empty = patient.get(mine).json()
     assert empty["last_sequence"] == 0 and empty["uuid"] is None and empty["can_send"] is True
 
@@ -74,7 +74,7 @@ def test_rest_conversation_with_read_receipts_and_paging(client_as, account, cas
 
     # paging: newest page first, then backwards; `after` catches up
     for n in range(3, 8):
-        send(client_as(doctor) if n % 2 else patient, staff_base if n % 2 else mine, f"第{n}条")
+        send(client_for(doctor) if n % 2 else patient, staff_base if n % 2 else mine, f"第{n}条")
     page = patient.get(f"{mine}messages/?limit=3").json()
     assert [m["sequence"] for m in page["results"]] == [5, 6, 7] and page["has_more"] is True
     older = patient.get(f"{mine}messages/?limit=3&before=5").json()
@@ -87,27 +87,27 @@ def test_rest_conversation_with_read_receipts_and_paging(client_as, account, cas
 
 
 @pytest.mark.django_db
-def test_other_wards_and_other_patients_are_refused(client_as, account, case, other_nurse, stranger, nurse):
+def test_other_wards_and_other_patients_are_refused(client_for, account, case, other_nurse, stranger, nurse):
     mine, staff_base = f"/api/v1/my/cases/{case.uuid}/conversation/", f"/api/v1/cases/{case.uuid}/conversation/"
-    send(client_as(account), mine, "您好")
-    b = client_as(other_nurse)
+    send(client_for(account), mine, "您好")
+    b = client_for(other_nurse)
     assert b.get(staff_base).status_code == 404
     assert b.get(f"{staff_base}messages/").status_code == 404
     assert send(b, staff_base, "越权回复").status_code == 404
     assert b.post(f"{staff_base}read/", {}, format="json").status_code == 404
     assert b.get("/api/v1/consultation-conversations/").json()["results"] == []
-    other = client_as(stranger)
+    other = client_for(stranger)
     assert other.get(f"{mine}messages/").status_code == 404
     assert send(other, mine, "冒充").status_code == 404
-    assert client_as(account).get(f"{staff_base}messages/").status_code == 403  # a patient token on staff routes
-    assert client_as(nurse).get(f"{mine}messages/").status_code == 403
+    assert client_for(account).get(f"{staff_base}messages/").status_code == 403  # a patient token on staff routes
+    assert client_for(nurse).get(f"{mine}messages/").status_code == 403
     assert Message.objects.count() == 1 and Conversation.objects.get().staff_read_sequence == 0
 
 
 @pytest.mark.django_db
-def test_no_conversation_before_the_case_is_booked(client_as, account, patient, ward):
+def test_no_conversation_before_the_case_is_booked(client_for, account, patient, ward):
     draft = make_case("draft", ward=ward, patient=patient)
-    res = send(client_as(account), f"/api/v1/my/cases/{draft.uuid}/conversation/", "你好")
+    res = send(client_for(account), f"/api/v1/my/cases/{draft.uuid}/conversation/", "你好")
     assert res.status_code == 409 and res.json()["error"]["code"] == "consultation_conversation_closed"
 
 
@@ -115,14 +115,14 @@ def test_no_conversation_before_the_case_is_booked(client_as, account, patient, 
 
 
 @pytest.mark.django_db
-def test_a_flooding_patient_is_slowed_down(client_as, account, case, nurse, settings):
+def test_a_flooding_patient_is_slowed_down(client_for, account, case, nurse, settings):
     settings.CONSULTATION_PATIENT_MESSAGES_PER_MINUTE = 3
     mine = f"/api/v1/my/cases/{case.uuid}/conversation/"
-    patient = client_as(account)
+    patient = client_for(account)
     assert [send(patient, mine, f"第{n}条").status_code for n in range(3)] == [201, 201, 201]
     res = send(patient, mine, "第4条")
     assert res.status_code == 429 and res.json()["error"]["code"] == "consultation_rate_limited"
-    assert send(client_as(nurse), f"/api/v1/cases/{case.uuid}/conversation/", "请慢慢说").status_code == 201
+    assert send(client_for(nurse), f"/api/v1/cases/{case.uuid}/conversation/", "请慢慢说").status_code == 201
 
 
 # --- the socket (one transactional test: each costs a database flush) --------------------------------------------

@@ -45,11 +45,11 @@ def assert_no_metadata(content: bytes):
         assert "exif" not in image.info and "icc_profile" not in image.info
 
 
-def test_photos_are_stored_upright_without_exif_or_gps(client_as, account, case):
+def test_photos_are_stored_upright_without_exif_or_gps(client_for, account, case):
     original = camera_jpeg(size=(640, 480), orientation=6)
     with Image.open(BytesIO(original)) as probe:
         assert probe.getexif().get_ifd(0x8825)  # the upload really carries a GPS position
-    res = submit(client_as(account), case, original, plain_image("PNG", mode="RGBA"), plain_image("WEBP"))
+    res = submit(client_for(account), case, original, plain_image("PNG", mode="RGBA"), plain_image("WEBP"))
     assert res.status_code == 201, res.content
     body = res.json()
     assert body["status"] == "submitted" and body["description"] == "伤口有点红，轻微渗液"
@@ -85,8 +85,8 @@ def test_photos_are_stored_upright_without_exif_or_gps(client_as, account, case)
     ("tiny", plain_image("PNG", size=(50, 40)), "wound_photo_too_small"),
     ("jpeg magic then junk", b"\xff\xd8\xff\xe0" + b"\x00" * 3000, "wound_photo_damaged"),
 ])
-def test_bad_photos_are_refused_and_nothing_is_stored(client_as, account, case, name, content, code):
-    res = submit(client_as(account), case, camera_jpeg(), content)
+def test_bad_photos_are_refused_and_nothing_is_stored(client_for, account, case, name, content, code):
+    res = submit(client_for(account), case, camera_jpeg(), content)
     assert res.status_code == 400, (name, res.content)
     error = res.json()["error"]
     assert error["code"] == code, (name, error)
@@ -94,16 +94,16 @@ def test_bad_photos_are_refused_and_nothing_is_stored(client_as, account, case, 
     assert not WoundConsultation.objects.exists() and not stored_objects()
 
 
-def test_pillow_bomb_guard_is_a_second_line(client_as, account, case, settings):
+def test_pillow_bomb_guard_is_a_second_line(client_for, account, case, settings):
     """Even with the explicit limits lifted, Pillow's MAX_IMAGE_PIXELS guard (a warning made an error) refuses a
     header of 12 000 × 12 000 (144 megapixels) before any pixel is decoded."""
     settings.CONSULTATION_PHOTO_LIMITS = {"max_width": 10**6, "max_height": 10**6, "max_pixels": 10**12}
-    res = submit(client_as(account), case, png_with_dimensions(12000, 12000))
+    res = submit(client_for(account), case, png_with_dimensions(12000, 12000))
     assert res.status_code == 400 and res.json()["error"]["code"] == "wound_photo_too_large"
 
 
-def test_byte_pixel_and_count_limits(client_as, account, case, settings):
-    client = client_as(account)
+def test_byte_pixel_and_count_limits(client_for, account, case, settings):
+    client = client_for(account)
     settings.CONSULTATION_PHOTO_LIMITS = {"max_bytes": 5000}
     res = submit(client, case, camera_jpeg(size=(1600, 1200)))
     assert res.status_code == 400 and res.json()["error"]["code"] == "wound_photo_too_large"
@@ -119,9 +119,9 @@ def test_byte_pixel_and_count_limits(client_as, account, case, settings):
     assert not WoundConsultation.objects.exists() and not stored_objects()
 
 
-def test_large_photos_are_shrunk_and_thumbnailed(client_as, account, case, settings):
+def test_large_photos_are_shrunk_and_thumbnailed(client_for, account, case, settings):
     settings.CONSULTATION_PHOTO_LIMITS = {"stored_max_side": 800, "thumbnail_max_side": 200}
-    res = submit(client_as(account), case, camera_jpeg(size=(2400, 1800), orientation=1))
+    res = submit(client_for(account), case, camera_jpeg(size=(2400, 1800), orientation=1))
     assert res.status_code == 201, res.content
     photo = WoundPhoto.objects.get()
     assert (photo.width, photo.height) == (800, 600)
@@ -129,20 +129,20 @@ def test_large_photos_are_shrunk_and_thumbnailed(client_as, account, case, setti
         assert thumb.size == (200, 150)
 
 
-def test_only_the_patient_of_an_operated_case(client_as, account, case, stranger, nurse, ward, patient):
+def test_only_the_patient_of_an_operated_case(client_for, account, case, stranger, nurse, ward, patient):
     # another patient: the case does not exist for them
-    assert submit(client_as(stranger), case, camera_jpeg()).status_code == 404
+    assert submit(client_for(stranger), case, camera_jpeg()).status_code == 404
     # staff tokens are not patients
-    assert submit(client_as(nurse), case, camera_jpeg()).status_code == 403
+    assert submit(client_for(nurse), case, camera_jpeg()).status_code == 403
     # before the operation there is no wound to show
     booked = make_case("booked", ward=ward, patient=patient)
-    res = submit(client_as(account), booked, camera_jpeg())
+    res = submit(client_for(account), booked, camera_jpeg())
     assert res.status_code == 409 and res.json()["error"]["code"] == "consultation_not_after_surgery"
     assert not WoundConsultation.objects.exists()
 
 
-def test_a_retry_with_the_same_client_id_creates_nothing_new(client_as, account, case):
-    client = client_as(account)
+def test_a_retry_with_the_same_client_id_creates_nothing_new(client_for, account, case):
+    client = client_for(account)
     first = submit(client, case, camera_jpeg(), client_id="upload-7f3a")
     again = submit(client, case, camera_jpeg(), client_id="upload-7f3a")
     assert first.status_code == 201 and again.status_code == 201
@@ -151,25 +151,25 @@ def test_a_retry_with_the_same_client_id_creates_nothing_new(client_as, account,
     assert CaseEvent.objects.filter(type="consultation.wound.submitted").count() == 1
 
 
-def test_unanswered_consultations_are_capped(client_as, account, case, settings):
+def test_unanswered_consultations_are_capped(client_for, account, case, settings):
     settings.CONSULTATION_MAX_OPEN_WOUND = 1
-    client = client_as(account)
+    client = client_for(account)
     assert submit(client, case, plain_image("PNG")).status_code == 201
     res = submit(client, case, plain_image("PNG"))
     assert res.status_code == 409 and res.json()["error"]["code"] == "too_many_open_wound_consultations"
     assert len(stored_objects()) == 2  # the refused submission's objects were removed again
 
 
-def test_care_team_lists_and_answers_in_their_wards_only(client_as, account, case, nurse, doctor, other_nurse):
-    uuid = submit(client_as(account), case, camera_jpeg()).json()["uuid"]
+def test_care_team_lists_and_answers_in_their_wards_only(client_for, account, case, nurse, doctor, other_nurse):
+    uuid = submit(client_for(account), case, camera_jpeg()).json()["uuid"]
     # ward B sees nothing and cannot reach it
-    b = client_as(other_nurse)
+    b = client_for(other_nurse)
     assert b.get("/api/v1/wound-consultations/").json()["results"] == []
     assert b.get(f"/api/v1/wound-consultations/{uuid}/").status_code == 404
     assert b.post(f"/api/v1/wound-consultations/{uuid}/answer/", {"answer": "x", "advice": "home_care"},
                   format="json").status_code == 404
     # ward A's nurse sees it, unanswered first, with the patient and photo URLs
-    a = client_as(nurse)
+    a = client_for(nurse)
     listed = a.get("/api/v1/wound-consultations/?status=submitted").json()["results"]
     assert [row["uuid"] for row in listed] == [uuid]
     assert listed[0]["patient"]["name"] == "王小明" and listed[0]["case_detail"]["uuid"] == str(case.uuid)
@@ -184,31 +184,31 @@ def test_care_team_lists_and_answers_in_their_wards_only(client_as, account, cas
                   "advice": "home_care"}, format="json")
     assert res.status_code == 200, res.content
     assert res.json()["status"] == "answered" and res.json()["answered_by"]["name"] == nurse.name
-    again = client_as(doctor).post(f"/api/v1/wound-consultations/{uuid}/answer/",
+    again = client_for(doctor).post(f"/api/v1/wound-consultations/{uuid}/answer/",
                                    {"answer": "请来门诊", "advice": "clinic_visit"}, format="json")
     assert again.status_code == 409 and again.json()["error"]["code"] == "wound_consultation_already_answered"
     event = CaseEvent.objects.get(case=case, type="consultation.wound.answered")
     assert event.payload == {"consultation": uuid, "advice": "home_care"} and event.actor_type == "staff"
     assert OutboxMessage.objects.filter(topic="consultation.wound.answered").count() == 1
     # the patient reads the answer
-    mine = client_as(account).get(f"/api/v1/my/wound-consultations/{uuid}/").json()
+    mine = client_for(account).get(f"/api/v1/my/wound-consultations/{uuid}/").json()
     assert mine["status"] == "answered" and mine["advice"] == "home_care" and "碘伏" in mine["answer"]
 
 
-def test_patients_see_only_their_own(client_as, account, case, stranger):
-    uuid = submit(client_as(account), case, camera_jpeg()).json()["uuid"]
-    other = client_as(stranger)
+def test_patients_see_only_their_own(client_for, account, case, stranger):
+    uuid = submit(client_for(account), case, camera_jpeg()).json()["uuid"]
+    other = client_for(stranger)
     assert other.get(f"/api/v1/my/wound-consultations/{uuid}/").status_code == 404
     assert other.get(f"/api/v1/my/cases/{case.uuid}/wound-consultations/").status_code == 404
-    assert [c["uuid"] for c in client_as(account).get(f"/api/v1/my/cases/{case.uuid}/wound-consultations/").json()
+    assert [c["uuid"] for c in client_for(account).get(f"/api/v1/my/cases/{case.uuid}/wound-consultations/").json()
             ] == [uuid]
 
 
-def test_reads_are_audited(client_as, account, case, nurse):
+def test_reads_are_audited(client_for, account, case, nurse):
     from audit.models import AuditEntry
 
-    uuid = submit(client_as(account), case, camera_jpeg()).json()["uuid"]
-    client_as(nurse).get(f"/api/v1/wound-consultations/{uuid}/")
+    uuid = submit(client_for(account), case, camera_jpeg()).json()["uuid"]
+    client_for(nurse).get(f"/api/v1/wound-consultations/{uuid}/")
     assert AuditEntry.objects.filter(action="read", target_id=uuid, actor_id=str(nurse.uuid)).exists()
 
 
@@ -223,7 +223,7 @@ def s3_endpoint():
     server.stop()
 
 
-def test_photos_live_in_s3_object_storage(client_as, account, case, s3_endpoint, settings, request):
+def test_photos_live_in_s3_object_storage(client_for, account, case, s3_endpoint, settings, request):
     """The same upload against an S3 API server (moto over HTTP, boto3 adapter): clean JPEGs in the bucket, and
     the presigned URL serves them."""
     import requests
@@ -238,7 +238,7 @@ def test_photos_live_in_s3_object_storage(client_as, account, case, s3_endpoint,
     stack.__enter__()
     request.addfinalizer(lambda: stack.__exit__(None, None, None))
     storage.client.create_bucket(Bucket="wounds-test")
-    res = submit(client_as(account), case, camera_jpeg())
+    res = submit(client_for(account), case, camera_jpeg())
     assert res.status_code == 201, res.content
     photo = WoundPhoto.objects.get()
     keys = {o["Key"] for o in storage.client.list_objects_v2(Bucket="wounds-test")["Contents"]}

@@ -6,24 +6,8 @@ import struct
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
-from tests.builders import authenticate, make_case, make_patient, make_patient_account, make_staff, make_ward
-
-
-@pytest.fixture
-def ward(db):
-    return make_ward()
-
-
-@pytest.fixture
-def hospital(ward):
-    return ward.department.hospital
-
-
-@pytest.fixture
-def nurse(ward):
-    return make_staff("nurse", ward=ward)
+from tests.builders import make_case, make_patient, make_patient_account, make_staff
 
 
 @pytest.fixture
@@ -52,14 +36,6 @@ def case(ward, procedure):
 @pytest.fixture
 def account(case):
     return make_patient_account(patient=case.patient)
-
-
-@pytest.fixture
-def client_for():
-    def make(principal):
-        return authenticate(APIClient(), principal)
-
-    return make
 
 
 def box(kind: bytes, payload: bytes) -> bytes:

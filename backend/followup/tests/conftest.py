@@ -6,10 +6,9 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from cases.models import SurgicalCase
-from tests.builders import authenticate, make_case, make_patient, make_staff, make_ward
+from tests.builders import make_case, make_patient, make_staff
 
 SCHEMA = {
     "questions": [
@@ -29,23 +28,8 @@ GOOD = {"pain": 2, "fever": "no", "wound": "dry"}
 
 
 @pytest.fixture
-def ward(db):
-    return make_ward()
-
-
-@pytest.fixture
-def hospital(ward):
-    return ward.department.hospital
-
-
-@pytest.fixture
 def nurse(ward):
     return make_staff("followup_nurse", ward=ward)
-
-
-@pytest.fixture
-def doctor(ward):
-    return make_staff("doctor", ward=ward)
 
 
 @pytest.fixture
@@ -76,14 +60,6 @@ def discharged(ward, doctor, form):
         patient = make_patient(phone=phone) if phone else make_patient()
         case = make_case("discharged", ward=ward, surgeon=doctor, patient=patient)
         return back_date(case, operated_hours_ago=hours_ago + 2, discharged_hours_ago=hours_ago)
-
-    return make
-
-
-@pytest.fixture
-def client_for():
-    def make(user):
-        return authenticate(APIClient(), user)
 
     return make
 

@@ -2,9 +2,8 @@
 small follow-up form (pain NRS, fever, wound, temperature, note) with abnormal-answer rules."""
 
 import pytest
-from rest_framework.test import APIClient
 
-from tests.builders import authenticate, make_case, make_patient_account, make_staff, make_ward
+from tests.builders import make_case, make_patient_account, make_staff
 
 SCHEMA = {
     "questions": [
@@ -29,23 +28,8 @@ GOOD = {"pain": 2, "fever": "no", "wound": "dry"}
 
 
 @pytest.fixture
-def ward(db):
-    return make_ward()
-
-
-@pytest.fixture
-def hospital(ward):
-    return ward.department.hospital
-
-
-@pytest.fixture
 def nurse(ward):
     return make_staff("followup_nurse", ward=ward)
-
-
-@pytest.fixture
-def doctor(ward):
-    return make_staff("doctor", ward=ward)
 
 
 @pytest.fixture
@@ -69,11 +53,3 @@ def form(hospital):
 
     return form_create(hospital=hospital, kind="followup", code="fu-test", title="术后随访", schema=SCHEMA,
                        actor=None)
-
-
-@pytest.fixture
-def client_for():
-    def make(principal):
-        return authenticate(APIClient(), principal)
-
-    return make

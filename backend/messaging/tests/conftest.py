@@ -9,16 +9,10 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.test import APIClient
 
-from tests.builders import authenticate, make_case, make_patient, make_patient_account, make_staff, make_ward
+from tests.builders import make_case, make_patient, make_patient_account, make_staff
 
 _openids = itertools.count(1)
-
-
-@pytest.fixture
-def ward(db):
-    return make_ward()
 
 
 @pytest.fixture
@@ -85,11 +79,3 @@ def deliver(django_capture_on_commit_callbacks):
 
     run.pending = pending_all
     return run
-
-
-@pytest.fixture
-def client_for():
-    def make(principal):
-        return authenticate(APIClient(), principal)
-
-    return make

@@ -2,10 +2,8 @@
 ward A whose patient uses the app, and API clients."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from tests.builders import (
-    authenticate,
     make_case,
     make_department,
     make_hospital,
@@ -30,14 +28,6 @@ def world(db):
         "patient": make_patient_account(patient=case.patient, phone=case.patient.phone),
         "other_patient": make_patient_account(patient=make_case("discharged", ward=ward_a).patient),
     }
-
-
-@pytest.fixture
-def client_for():
-    def make(principal):
-        return authenticate(APIClient(), principal)
-
-    return make
 
 
 WEEK = [

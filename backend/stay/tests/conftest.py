@@ -7,23 +7,12 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from integrations.testing import sim_patients
-from tests.builders import authenticate, make_case, make_patient, make_staff, make_ward
+from tests.builders import make_case, make_patient, make_staff
 
 _next_sim_patient = itertools.count(150)  # patients 150..199 of the simulator (other apps read the first ones)
 _sim_reg_nos: list[str] = []
-
-
-@pytest.fixture
-def ward(db):
-    return make_ward()
-
-
-@pytest.fixture
-def nurse(ward):
-    return make_staff("nurse", ward=ward)
 
 
 @pytest.fixture
@@ -50,14 +39,6 @@ def scheduled_case(ward, doctor, sim_reg_no):
     def make(**kwargs):
         patient = make_patient(reg_no=sim_reg_no())
         return make_case("scheduled", ward=ward, surgeon=doctor, patient=patient, **kwargs)
-
-    return make
-
-
-@pytest.fixture
-def client_for():
-    def make(user):
-        return authenticate(APIClient(), user)
 
     return make
 

@@ -7,10 +7,9 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from preop.tests.conftest import deliver as _deliver
-from tests.builders import authenticate, make_department, make_hospital, make_staff, make_ward
+from tests.builders import make_department, make_hospital, make_staff, make_ward
 
 
 def deliver():
@@ -48,11 +47,3 @@ def world(db):
         "virtual_a": make_staff("doctor", ward=ward_a, name="日间虚拟医生", is_virtual=True),
         "admin": make_staff("hospital_admin", department=ward_a.department, name="周管理"),
     }
-
-
-@pytest.fixture
-def client_for():
-    def make(principal):
-        return authenticate(APIClient(), principal)
-
-    return make
