@@ -23,7 +23,8 @@ Delivery guarantees:
 - each handler runs inside its own database transaction that first writes its `OutboxDelivery` row (unique per
   message and handler: a concurrent delivery of the same pair waits for it, then skips), so database effects
   of a handler happen exactly once per message even when two workers or a redelivery race; effects outside
-  the database (a Channels publish, an HTTP call) are at-least-once and should use ``message.uuid`` as their idempotency key;
+  the database (a Channels publish, an HTTP call) are at-least-once and should use ``message.uuid`` as their
+  idempotency key;
 - a failing handler does not block the others; the message records when it is due again (exponential
   backoff on its attempt count, `retry_delay`) and the task retries itself at that time;
 - a worker killed mid-delivery (or a lost broker message) is recovered by the periodic sweeper, which
