@@ -19,7 +19,7 @@ import pytest
 BACKEND = Path(__file__).resolve().parents[1] / "backend"
 # The flow, not the speed: a smaller hospital (every pathway state still present) keeps the suite short, and the
 # limit only catches a hang. How long the full 200-patient demo takes to start is bench/demo_startup's figure.
-DEMO_PATIENTS = 80
+DEMO_PATIENTS = 40
 STARTUP_LIMIT = 300
 
 

@@ -116,16 +116,16 @@ def _fuzz(client, schema, who, only=None):
             variants.extend((_fill(path, bad), False) for bad in INVALID_PATH_VALUES)
         else:
             variants.append((path, True))
+        bodies = list(api_walk.malformed_bodies(schema, operation))
         for target, full in variants:
-            bodies = list(api_walk.malformed_bodies(schema, operation))
-            if not full:
-                bodies = bodies[:3]
-            cases = [(label, body, None, "application/json") for label, body in bodies]
-            cases += [
-                ("non-JSON body", None, "{not json", "application/json"),
-                ("binary body", None, b"\xff\xfe\x00garbage", "application/octet-stream"),
-                ("form garbage", None, "a=1&a=2&%%%=", "application/x-www-form-urlencoded"),
-            ]
+            cases = [(label, body, None, "application/json") for label, body in (bodies if full else bodies[:1])]
+            cases += [("non-JSON body", None, "{not json", "application/json")]
+            if full:
+                # A made-up path is refused before its body is read: one body of each kind is enough there.
+                cases += [
+                    ("binary body", None, b"\xff\xfe\x00garbage", "application/octet-stream"),
+                    ("form garbage", None, "a=1&a=2&%%%=", "application/x-www-form-urlencoded"),
+                ]
             for label, body, raw, ctype in cases:
                 count += 1
                 res, error = _send(client, method, target, body, raw=raw, content_type=ctype)

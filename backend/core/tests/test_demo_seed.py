@@ -48,9 +48,9 @@ def _counts():
 def test_seed_builds_the_demo_hospital_and_is_idempotent(hospital_sim):
     # The simulator answers the outbox's HIS and SMS calls, as under `make demo` (else each one retries and waits).
     lines = []
-    report = DemoSeeder(write=lines.append, patients=len(PLAN) * 2, use_his=False).run()
+    report = DemoSeeder(write=lines.append, patients=len(PLAN), use_his=False).run()
     assert report.source == "local"
-    assert any(line.strip().startswith(f"patients {len(PLAN) * 2}/{len(PLAN) * 2}") for line in lines)  # progress
+    assert any(line.strip().startswith(f"patients {len(PLAN)}/{len(PLAN)}") for line in lines)  # progress
 
     wards = {w.management_mode: w for w in Ward.objects.all()}
     assert set(wards) == {"centre", "ward", "outpatient"}
@@ -96,7 +96,7 @@ def test_seed_builds_the_demo_hospital_and_is_idempotent(hospital_sim):
     assert day_ward_nurses
 
     before = _counts()
-    DemoSeeder(write=lines.append, patients=len(PLAN) * 2, use_his=False).run()
+    DemoSeeder(write=lines.append, patients=len(PLAN), use_his=False).run()
     assert _counts() == before
 
 
