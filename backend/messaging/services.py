@@ -42,7 +42,7 @@ from messaging.models import (
 )
 from messaging.templating import case_values, render, template_text_clean
 from org.hospital_config import assert_can_edit_config
-from org.models import Ward
+from org.selectors import hospital_id_of_ward
 
 logger = logging.getLogger(__name__)
 
@@ -408,7 +408,7 @@ def plans_on_case_event(topic: str, payload: dict) -> list[Message]:
     """Fire every plan in force whose matcher accepts this case event (the outbox handler's body)."""
     if topic.startswith("messaging.") or not payload.get("case") or not payload.get("event"):
         return []
-    hospital_id = Ward.objects.filter(pk=payload.get("ward")).values_list("department__hospital_id", flat=True).first()
+    hospital_id = hospital_id_of_ward(payload.get("ward"))
     if hospital_id is None:
         return []
     plans = [plan for plan in effective_plans(hospital_id, trigger_kind=TriggerKind.EVENT)

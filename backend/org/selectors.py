@@ -52,3 +52,8 @@ def theatre_session_list():
     return TheatreSession.objects.select_related("room", "room__suite").order_by(
         "room__suite__code", "room__code", "weekday", "start_time"
     )
+
+
+def hospital_id_of_ward(ward_id) -> int | None:
+    """The hospital a ward belongs to (None for an unknown ward): one query, no rows loaded."""
+    return Ward.objects.filter(pk=ward_id).values_list("department__hospital_id", flat=True).first()

@@ -97,9 +97,9 @@ def case_icons_apply(payload: dict) -> list[str]:
     Runs in the caller's transaction (the outbox handler's). Idempotent and order-safe: each icon remembers the
     sequence of the event that last changed it; an older or the same event changes nothing.
     """
-    from org.models import Ward
+    from org.selectors import hospital_id_of_ward
 
-    hospital_id = Ward.objects.filter(pk=payload.get("ward")).values_list("department__hospital_id", flat=True).first()
+    hospital_id = hospital_id_of_ward(payload.get("ward"))
     decisions = decide(rules_for_hospital(hospital_id), payload["type"], payload) if hospital_id else []
     if not decisions:
         return []  # most case events (transitions) light no icon: the case row is not even locked

@@ -25,7 +25,7 @@ from audit.services import audit_record
 from core.errors import Conflict, InvalidInput
 from core.outbox import outbox_publish
 from org.hospital_config import assert_can_edit_config, platform_defaults_sync
-from org.models import Ward
+from org.selectors import hospital_id_of_ward
 from realtime.groups import user_group
 from realtime.publisher import publish_on_commit
 from todos import rules as r
@@ -163,7 +163,7 @@ def todos_apply_event(payload: dict) -> dict:
 
     result = {"opened": [], "closed": []}
     event_type = payload.get("type") or ""
-    hospital_id = Ward.objects.filter(pk=payload.get("ward")).values_list("department__hospital_id", flat=True).first()
+    hospital_id = hospital_id_of_ward(payload.get("ward"))
     if hospital_id is None or not event_type or not payload.get("event"):
         return result
     rules = [rule for rule in r.effective_rules(hospital_id)
